@@ -1,0 +1,76 @@
+import type { WorkloadInstance } from '../types/instance.js';
+import type { Node } from '../types/node.js';
+import type { ResourceVector } from '../types/resources.js';
+import type { WorkloadDefinition } from '../types/workload.js';
+
+/** What the scheduler needs to know of an instance already placed on a node. */
+export interface PlacedInstance {
+  instanceId: string;
+  workloadId: string;
+  labels: Record<string, string>;
+  priority: number;
+  requests: ResourceVector;
+  hostPorts: string[];
+  createdAt: string;
+}
+
+/**
+ * One node as the scheduler sees it: the node, and the running sums of what is bound to it. The
+ * control plane keeps these up to date incrementally as instances are bound and removed, so a
+ * decision never rescans every instance.
+ */
+export interface NodeInfo {
+  readonly node: Node;
+  /** Sum of `requests` of every live instance bound to the node. */
+  readonly requested: ResourceVector;
+  readonly instances: ReadonlyMap<string, PlacedInstance>;
+  /** `TCP/8080` → instanceId. */
+  readonly hostPorts: ReadonlyMap<string, string>;
+}
+
+/** A read-only view of the cluster at one moment. The scheduler must not change it. */
+export interface ClusterSnapshot {
+  nodes(): Iterable<NodeInfo>;
+  node(id: string): NodeInfo | undefined;
+  readonly nodeCount: number;
+}
+
+export interface ScheduleRequest {
+  workload: WorkloadDefinition;
+  /** The workload's live instances (for spreading its own copies). */
+  currentInstances: readonly WorkloadInstance[];
+  /** How many new instances to place. */
+  count: number;
+  /** Requests of one new instance. */
+  requests: ResourceVector;
+  hostPorts: string[];
+}
+
+/** Why one node was not chosen: the filter's name and its words. */
+export interface NodeRejection {
+  nodeId: string;
+  filter: string;
+  reason: string;
+}
+
+/** The seed's ScheduleDecision, one per requested instance, in order. */
+export type ScheduleDecision =
+  | { kind: 'AssignNode'; nodeId: string; score?: number }
+  | {
+      kind: 'NoPlacement';
+      /** `0/5 nodes available: 3 insufficient memory, 2 cordoned`. */
+      reason: string;
+      rejections: NodeRejection[];
+    }
+  | { kind: 'Error'; message: string };
+
+/**
+ * Decides placements. Pure: it reads the snapshot and returns decisions, and never writes; the core
+ * commits them with a compare-and-swap and tells the scheduler nothing else. Each decision of one
+ * call takes the earlier ones into account (two instances placed by one call do not both claim the
+ * last free gigabyte).
+ */
+export interface Scheduler {
+  readonly name: string;
+  schedule(request: ScheduleRequest, snapshot: ClusterSnapshot): ScheduleDecision[];
+}
