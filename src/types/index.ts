@@ -9,3 +9,4 @@ export * from './node.js';
 export * from './instance.js';
 export * from './event.js';
 export * from './clock.js';
+export * from './logger.js';
