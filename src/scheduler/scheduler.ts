@@ -2,6 +2,7 @@ import type { WorkloadInstance } from '../types/instance.js';
 import type { Node } from '../types/node.js';
 import type { ResourceVector } from '../types/resources.js';
 import type { WorkloadDefinition } from '../types/workload.js';
+import type { InstanceAffinityTerm } from '../types/placement.js';
 
 /** What the scheduler needs to know of an instance already placed on a node. */
 export interface PlacedInstance {
@@ -26,6 +27,29 @@ export interface NodeInfo {
   readonly instances: ReadonlyMap<string, PlacedInstance>;
   /** `TCP/8080` → instanceId. */
   readonly hostPorts: ReadonlyMap<string, string>;
+  /** `node.allocatable` as a vector, cached by snapshots that keep one (SchedulerState does). */
+  readonly allocatable?: ResourceVector;
+}
+
+/** A placed instance and the node it is bound to. */
+export interface BoundInstance {
+  readonly instance: PlacedInstance;
+  readonly node: NodeInfo;
+}
+
+/**
+ * Lookups a snapshot may keep so that affinity and spread need not rescan every instance. A
+ * snapshot without them is scanned once per schedule call instead (same answers, slower).
+ */
+export interface InstanceIndex {
+  /** Bound instances carrying label `key=value`. */
+  withLabel(key: string, value: string): Iterable<BoundInstance>;
+  /** Bound instances of one workload. */
+  ofWorkload(workloadId: string): Iterable<BoundInstance>;
+  /** Every bound instance. */
+  all(): Iterable<BoundInstance>;
+  /** Required anti-affinity terms of workloads with bound instances (symmetric anti-affinity). */
+  antiAffinityHolders(): Iterable<{ workloadId: string; terms: readonly InstanceAffinityTerm[] }>;
 }
 
 /** A read-only view of the cluster at one moment. The scheduler must not change it. */
@@ -33,6 +57,10 @@ export interface ClusterSnapshot {
   nodes(): Iterable<NodeInfo>;
   node(id: string): NodeInfo | undefined;
   readonly nodeCount: number;
+  /** The nodes sorted by id, kept between calls (optional; otherwise built per call). */
+  nodeList?(): readonly NodeInfo[];
+  /** Instance lookups kept incrementally (optional; otherwise built per call). */
+  instanceIndex?(): InstanceIndex;
 }
 
 export interface ScheduleRequest {
@@ -44,6 +72,8 @@ export interface ScheduleRequest {
   /** Requests of one new instance. */
   requests: ResourceVector;
   hostPorts: string[];
+  /** Labels of a new instance; defaults to the workload's labels. */
+  labels?: Record<string, string>;
 }
 
 /** Why one node was not chosen: the filter's name and its words. */
@@ -51,6 +81,12 @@ export interface NodeRejection {
   nodeId: string;
   filter: string;
   reason: string;
+}
+
+/** Where a higher-priority instance would go once `victims` (instance ids) are evicted. */
+export interface PreemptionPlan {
+  nodeId: string;
+  victims: string[];
 }
 
 /** The seed's ScheduleDecision, one per requested instance, in order. */
@@ -61,6 +97,11 @@ export type ScheduleDecision =
       /** `0/5 nodes available: 3 insufficient memory, 2 cordoned`. */
       reason: string;
       rejections: NodeRejection[];
+      /**
+       * Set when evicting lower-priority instances would make room: the core evicts `victims` (and
+       * says so in events), then schedules again. Only the `default` scheduler plans preemption.
+       */
+      preemption?: PreemptionPlan;
     }
   | { kind: 'Error'; message: string };
 
