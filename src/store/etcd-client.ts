@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { Etcd3, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCUnavailableError, isRecoverableError, type IOptions } from 'etcd3';
+import { OrchestrationError } from '../types/errors.js';
+import type { EtcdStoreOptions } from './etcd-url.js';
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+/** After this many failures in a row a member is skipped for HOST_COOL_DOWN_MS: a dead member costs one refused connection, not one per call. */
+const HOST_FAILURES_TO_SKIP = 2;
+const HOST_COOL_DOWN_MS = 1_000;
+
+type PolicyFn<T> = (context: { signal: AbortSignal }) => PromiseLike<T> | T;
+interface Policy {
+  execute<T>(fn: PolicyFn<T>, signal?: AbortSignal): Promise<T>;
+}
+
+/** Thrown by a member's breaker while it cools down; the pool then tries the next member. */
+class MemberCoolingDown extends Error {}
+
+/**
+ * One breaker per member: skip a member that just failed twice, try it again after a second.
+ * (etcd3's own default waits 5 s and retries three times, which turns a dead member into seconds
+ * of latency.)
+ */
+function memberBreaker(): Policy {
+  let failures = 0;
+  let openUntil = 0;
+  return {
+    async execute(fn, signal) {
+      if (Date.now() < openUntil) throw new MemberCoolingDown('member cooling down');
+      try {
+        const out = await fn({ signal: signal ?? new AbortController().signal });
+        failures = 0;
+        return out;
+      } catch (err) {
+        if (err instanceof Error && isRecoverableError(err) && ++failures >= HOST_FAILURES_TO_SKIP) {
+          openUntil = Date.now() + HOST_COOL_DOWN_MS;
+          failures = 0;
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/**
+ * Retries a call on another member only when the member could not be reached (UNAVAILABLE), where
+ * the request did not run. A deadline or a server error is not retried: a transaction that timed
+ * out may have committed, and running it again could apply it twice.
+ */
+function retryUnreachable(attempts: number): Policy {
+  return {
+    async execute(fn, signal) {
+      let last: unknown;
+      for (let i = 0; i < attempts; i++) {
+        try {
+          return await fn({ signal: signal ?? new AbortController().signal });
+        } catch (err) {
+          last = err;
+          if (!(err instanceof GRPCUnavailableError) && !(err instanceof MemberCoolingDown)) throw err;
+        }
+      }
+      throw last;
+    },
+  };
+}
+
+/** The parts of a grpc-js intercepting call this module touches. */
+interface InterceptedCall {
+  start(metadata: { set(key: string, value: string): void }, listener: unknown, next?: unknown): void;
+}
+
+/**
+ * Adds etcd's `hasleader` metadata to every call (what clientv3's WithRequireLeader does): a member
+ * that has lost its leader then refuses requests at once ("etcdserver: no leader") and cancels open
+ * watch and keepalive streams, instead of letting them hang until etcd's own timeouts.
+ */
+function requireLeader(options: unknown, nextCall: (options: unknown) => InterceptedCall): InterceptedCall {
+  const call = nextCall(options);
+  const start = call.start.bind(call);
+  call.start = (metadata, listener, next) => {
+    metadata.set('hasleader', 'true');
+    start(metadata, listener, next);
+  };
+  return call;
+}
+
+export function createEtcdClient(options: EtcdStoreOptions): Etcd3 {
+  if (options.endpoints.length === 0) throw OrchestrationError.invalidInput([{ path: 'store', message: 'no etcd endpoints' }], 'store option');
+  const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const config: IOptions = {
+    hosts: options.endpoints,
+    dialTimeout: timeout,
+    grpcOptions: {
+      // Large lists come back in one response per page; etcd's own request limit is 1.5 MiB.
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+    },
+    defaultCallOptions: (ctx) => ({
+      interceptors: [requireLeader as never],
+      ...(ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+    }),
+    faultHandling: {
+      host: () => memberBreaker() as never,
+      global: retryUnreachable(options.endpoints.length * 2) as never,
+    },
+  };
+  if (options.tls && (options.tls.caFile || options.tls.certFile)) {
+    config.credentials = {
+      rootCertificate: options.tls.caFile ? readFileSync(options.tls.caFile) : (undefined as unknown as Buffer),
+      ...(options.tls.certFile ? { certChain: readFileSync(options.tls.certFile) } : {}),
+      ...(options.tls.keyFile ? { privateKey: readFileSync(options.tls.keyFile) } : {}),
+    };
+  }
+  if (options.auth) config.auth = { username: options.auth.username, password: options.auth.password };
+  return new Etcd3(config);
+}
+
+/**
+ * What an etcd client error means to callers: refused credentials are `Unauthorized`/`Forbidden`,
+ * a request etcd will never take is `TooLarge`, a compacted revision is `Gone`, and everything else
+ * (unreachable, no leader, timed out) is `Unavailable`, which the API answers with 503.
+ */
+export function etcdError(err: unknown, what: string): OrchestrationError {
+  if (err instanceof OrchestrationError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof EtcdAuthenticationFailedError) return new OrchestrationError('Unauthorized', `etcd refused the credentials (${what}): ${message}`, { cause: err });
+  if (err instanceof EtcdPermissionDeniedError) return new OrchestrationError('Forbidden', `etcd denied ${what}: ${message}`, { cause: err });
+  if (/request is too large|too many operations in txn/.test(message)) {
+    return new OrchestrationError('TooLarge', `etcd refused ${what} as too large (raise etcd's --max-request-bytes / --max-txn-ops): ${message}`, { cause: err });
+  }
+  if (/duplicate key given in txn/.test(message)) return new OrchestrationError('InvalidInput', `one commit changes a key twice (${what})`, { cause: err });
+  if (/required revision has been compacted/.test(message)) return new OrchestrationError('Gone', `${what}: revision compacted; list again`, { cause: err });
+  return new OrchestrationError('Unavailable', `etcd unavailable (${what}): ${message}`, { cause: err });
+}
