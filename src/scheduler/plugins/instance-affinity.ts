@@ -1,0 +1,109 @@
+import type { InstanceAffinityTerm } from '../../types/placement.js';
+import type { Cycle, DomainCounter } from '../cycle.js';
+import { filterPlugin, scorePlugin } from '../plugin.js';
+import { CompiledSelector, nodeLabel } from '../selectors.js';
+
+interface CountedTerm {
+  topologyKey: string;
+  counter: DomainCounter;
+  /** The new instance matches the term's own selector (the first of a co-located group may go anywhere). */
+  selfMatch: boolean;
+}
+
+function countTerms(cycle: Cycle, terms: readonly InstanceAffinityTerm[] | undefined): CountedTerm[] | undefined {
+  if (!terms || terms.length === 0) return undefined;
+  return terms.map((t) => {
+    const selector = new CompiledSelector(t.labelSelector);
+    return { topologyKey: t.topologyKey, counter: cycle.counter(selector, t.topologyKey), selfMatch: selector.matches(cycle.labels) };
+  });
+}
+
+/**
+ * Required instance affinity: each term needs a matching instance in the node's domain (the node's
+ * value of the topology key). As in Kubernetes, when no instance in the cluster matches a term
+ * that the new instance itself matches, the term is waived, so a group can start.
+ */
+export const instanceAffinityFilter = filterPlugin<CountedTerm[]>({
+  name: 'instance-affinity',
+  scope: 'cluster',
+  monotonic: false,
+  prepare: (cycle) => countTerms(cycle, cycle.request.workload.affinity?.instanceAffinity?.required),
+  check: (info, terms) => {
+    for (const t of terms) {
+      if (t.counter.total === 0 && t.selfMatch) continue;
+      if (nodeLabel(info.node, t.topologyKey) === undefined || t.counter.countOn(info.node) === 0) return "node(s) didn't match instance affinity rules";
+    }
+    return undefined;
+  },
+});
+
+/** Required instance anti-affinity: no matching instance may be in the node's domain. */
+export const instanceAntiAffinityFilter = filterPlugin<CountedTerm[]>({
+  name: 'instance-anti-affinity',
+  scope: 'cluster',
+  monotonic: true,
+  prepare: (cycle) => countTerms(cycle, cycle.request.workload.affinity?.instanceAntiAffinity?.required),
+  check: (info, terms) => {
+    for (const t of terms) if (t.counter.countOn(info.node) > 0) return "node(s) didn't match instance anti-affinity rules";
+    return undefined;
+  },
+});
+
+/**
+ * The other direction: an instance already running with a required anti-affinity term that the
+ * new instance matches keeps it out of that instance's domain (anti-affinity is symmetric). Only
+ * other workloads' rules are read here; the workload's own are the filter above.
+ */
+export const existingAntiAffinityFilter = filterPlugin<Map<string, Set<string>>>({
+  name: 'existing-anti-affinity',
+  scope: 'static',
+  monotonic: true,
+  prepare: (cycle) => {
+    const forbidden = new Map<string, Set<string>>();
+    const own = cycle.request.workload.workloadId;
+    for (const holder of cycle.index.antiAffinityHolders()) {
+      if (holder.workloadId === own) continue;
+      for (const term of holder.terms) {
+        if (!new CompiledSelector(term.labelSelector).matches(cycle.labels)) continue;
+        let domains = forbidden.get(term.topologyKey);
+        if (!domains) forbidden.set(term.topologyKey, (domains = new Set()));
+        for (const b of cycle.index.ofWorkload(holder.workloadId)) {
+          const d = nodeLabel(b.node.node, term.topologyKey);
+          if (d !== undefined) domains.add(d);
+        }
+      }
+    }
+    return forbidden.size > 0 ? forbidden : undefined;
+  },
+  check: (info, forbidden) => {
+    for (const [key, domains] of forbidden) {
+      const d = nodeLabel(info.node, key);
+      if (d !== undefined && domains.has(d)) return "node(s) didn't satisfy existing instances' anti-affinity rules";
+    }
+    return undefined;
+  },
+});
+
+interface WeightedTerm {
+  weight: number;
+  counter: DomainCounter;
+}
+
+/** Preferred affinity adds, preferred anti-affinity subtracts, weight × matching instances in the node's domain. */
+export const instanceAffinityScore = scorePlugin<WeightedTerm[]>({
+  name: 'instance-affinity',
+  scope: 'cluster',
+  normalize: 'min-max',
+  prepare: (cycle) => {
+    const a = cycle.request.workload.affinity;
+    const terms: WeightedTerm[] = [];
+    for (const p of a?.instanceAffinity?.preferred ?? []) terms.push({ weight: p.weight, counter: cycle.counter(new CompiledSelector(p.term.labelSelector), p.term.topologyKey) });
+    for (const p of a?.instanceAntiAffinity?.preferred ?? []) terms.push({ weight: -p.weight, counter: cycle.counter(new CompiledSelector(p.term.labelSelector), p.term.topologyKey) });
+    return terms.length > 0 ? terms : undefined;
+  },
+  score: (info, terms) => {
+    let sum = 0;
+    for (const t of terms) sum += t.weight * t.counter.countOn(info.node);
+    return sum;
+  },
+});

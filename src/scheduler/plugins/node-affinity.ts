@@ -1,0 +1,48 @@
+import type { Node } from '../../types/node.js';
+import type { WorkloadDefinition } from '../../types/workload.js';
+import { filterPlugin, scorePlugin } from '../plugin.js';
+import { nodeSelectorMismatch, nodeTermMatches } from '../selectors.js';
+
+/** `nodeSelector` and required node affinity: where the workload may run at all (also what spread counts as eligible). */
+export function nodeFitsWorkload(node: Node, w: Pick<WorkloadDefinition, 'nodeSelector' | 'affinity'>): boolean {
+  if (w.nodeSelector && nodeSelectorMismatch(w.nodeSelector, node) !== undefined) return false;
+  const required = w.affinity?.nodeAffinity?.required;
+  return !required || required.some((t) => nodeTermMatches(t, node));
+}
+
+/** Every `nodeSelector` key must be on the node with exactly that value. */
+export const nodeSelectorFilter = filterPlugin<Record<string, string>>({
+  name: 'node-selector',
+  scope: 'static',
+  monotonic: true,
+  prepare: (cycle) => {
+    const s = cycle.request.workload.nodeSelector;
+    return s && Object.keys(s).length > 0 ? s : undefined;
+  },
+  check: (info, selector) => (nodeSelectorMismatch(selector, info.node) === undefined ? undefined : "node(s) didn't match node selector"),
+});
+
+/** Required node affinity: at least one term's expressions all hold on the node's labels. */
+export const nodeAffinityFilter = filterPlugin<NonNullable<NonNullable<WorkloadDefinition['affinity']>['nodeAffinity']>['required']>({
+  name: 'node-affinity',
+  scope: 'static',
+  monotonic: true,
+  prepare: (cycle) => cycle.request.workload.affinity?.nodeAffinity?.required,
+  check: (info, terms) => (terms!.some((t) => nodeTermMatches(t, info.node)) ? undefined : "node(s) didn't match node affinity"),
+});
+
+/** Preferred node affinity: the sum of the weights of the terms the node matches. */
+export const nodeAffinityScore = scorePlugin<NonNullable<NonNullable<NonNullable<WorkloadDefinition['affinity']>['nodeAffinity']>['preferred']>>({
+  name: 'node-affinity',
+  scope: 'static',
+  normalize: 'max',
+  prepare: (cycle) => {
+    const p = cycle.request.workload.affinity?.nodeAffinity?.preferred;
+    return p && p.length > 0 ? p : undefined;
+  },
+  score: (info, preferred) => {
+    let sum = 0;
+    for (const p of preferred) if (nodeTermMatches(p.term, info.node)) sum += p.weight;
+    return sum;
+  },
+});
