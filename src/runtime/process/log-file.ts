@@ -1,0 +1,117 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { lastLines } from '../simulated/last-lines.js';
+
+const CHUNK = 64 * 1024;
+
+/**
+ * The last `n` lines of the file's first `size` bytes (all of them when `n` is undefined), read
+ * backwards in chunks so that a long log costs only what is returned.
+ */
+export async function readTail(path: string, size: number, n: number | undefined): Promise<Buffer> {
+  if (n !== undefined && n <= 0) return Buffer.alloc(0);
+  const fh = await open(path, 'r');
+  try {
+    const parts: Buffer[] = [];
+    let pos = size;
+    let newlines = 0;
+    while (pos > 0) {
+      const len = Math.min(CHUNK, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos);
+      parts.unshift(buf);
+      if (n !== undefined) {
+        for (const b of buf) if (b === 10) newlines++;
+        if (newlines > n) break;
+      }
+    }
+    const all = Buffer.concat(parts);
+    return n === undefined ? all : Buffer.from(lastLines(all.toString('utf8'), n), 'utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface FollowControl {
+  /** Reads what is new, then ends the stream: the writer is gone. */
+  finish(): void;
+}
+
+/**
+ * A stream of the file's bytes: the last `tail` lines now and, with `follow`, what is appended later
+ * (woken by inotify through fs.watch) until `control.finish()` or the abort signal. `onClose` runs once
+ * when the stream ends for any reason, so the caller can forget the control.
+ */
+export async function logStream(
+  path: string,
+  options: { tail?: number; follow?: boolean; signal?: AbortSignal },
+  onClose?: (control: FollowControl) => void,
+): Promise<{ stream: Readable; control: FollowControl }> {
+  const size = (await stat(path)).size;
+  const head = await readTail(path, size, options.tail);
+  const stream = new Readable({ read() {} });
+  if (head.length) stream.push(head);
+  let pos = size;
+  let watcher: FSWatcher | undefined;
+  let reading = false;
+  let again = false;
+  let finishing = false;
+  let closed = false;
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    watcher?.close();
+    options.signal?.removeEventListener('abort', close);
+    if (!stream.readableEnded) stream.push(null);
+    onClose?.(control);
+  };
+  const pump = async () => {
+    if (reading) {
+      again = true;
+      return;
+    }
+    reading = true;
+    try {
+      do {
+        again = false;
+        const fh = await open(path, 'r');
+        try {
+          for (;;) {
+            const buf = Buffer.alloc(CHUNK);
+            const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+            if (bytesRead === 0) break;
+            pos += bytesRead;
+            if (!closed) stream.push(buf.subarray(0, bytesRead));
+          }
+        } finally {
+          await fh.close();
+        }
+      } while (again && !closed);
+    } catch {
+      finishing = true; // the file is gone: the container was removed
+    } finally {
+      reading = false;
+    }
+    if (finishing) close();
+  };
+  const control: FollowControl = {
+    finish() {
+      finishing = true;
+      void pump();
+    },
+  };
+
+  if (!options.follow) {
+    close();
+    return { stream, control };
+  }
+  watcher = watch(path, () => void pump());
+  watcher.on('error', () => control.finish());
+  options.signal?.addEventListener('abort', close, { once: true });
+  stream.once('close', close);
+  void pump(); // what was written between stat and watch
+  return { stream, control };
+}

@@ -1,0 +1,35 @@
+import { isAlive, liveGroupMembers, pidExists, type ProcessIdentity } from './proc-stat.js';
+
+/**
+ * Whether signalling the process group led by `leader` can only reach processes of ours. While the
+ * leader runs it can (same start time). Once it is gone, a member left behind still holds the group id,
+ * and the kernel does not hand a PID out while a group of that number exists; so if no process has the
+ * leader's PID, any member of the group is ours. If some other process has that PID now, the PID was
+ * reused, which the kernel does only once our group is empty: nothing to signal.
+ */
+export function groupIsOurs(leader: ProcessIdentity): boolean {
+  return isAlive(leader) || !pidExists(leader.pid);
+}
+
+/** Sends `signal` to every member of the group; false when nothing was there to receive it. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves true once no live member of the group is left, false when `timeoutMs` passes first. It
+ * polls /proc because a group has no exit event and its members need not be our children.
+ */
+export async function waitForGroupGone(pgid: number, timeoutMs: number, pollMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (liveGroupMembers(pgid).length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
+  }
+}

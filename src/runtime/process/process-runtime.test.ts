@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { containerRuntimeContract, type ContainerBehaviour } from '../../../test/contracts/container-runtime.contract.js';
+import type { ContainerConfig } from '../../types/container.js';
+import { isOrchestrationError } from '../../types/errors.js';
+import { readRecord, writeRecord } from './container-record.js';
+import { readProcStat } from './proc-stat.js';
+import { ProcessRuntime } from './process-runtime.js';
+
+/** Single-quoted for /bin/sh: the suite's fixture scripts are the only shell code here. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export function processCommandFor(b: ContainerBehaviour): Partial<ContainerConfig> {
+  switch (b.kind) {
+    case 'runsForever':
+      return b.prints === undefined ? { command: ['sleep', '100000'] } : { command: ['/bin/sh', '-c', `echo ${shq(b.prints)}; exec sleep 100000`] };
+    case 'exits': {
+      const parts = b.prints.map((l) => `echo ${shq(l)}`);
+      if (b.afterMs) parts.push(`sleep ${b.afterMs / 1000}`);
+      if (b.thenPrints !== undefined) parts.push(`echo ${shq(b.thenPrints)}`);
+      parts.push(`exit ${b.exitCode}`);
+      return { command: ['/bin/sh', '-c', parts.join('; ')] };
+    }
+    case 'ignoresSigterm':
+      return { command: ['/bin/sh', '-c', `trap '' TERM; echo ${shq(b.prints)}; while :; do sleep 1; done`] };
+    case 'printsEnv':
+      return { command: ['/bin/sh', '-c', `echo "$${b.variable}"`] };
+    case 'cannotStart':
+      return { command: ['/nonexistent/bin/no-such-command'] };
+  }
+}
+
+let contractDir: string;
+containerRuntimeContract(
+  'process',
+  async () => {
+    contractDir = mkdtempSync(join(tmpdir(), 'process-runtime-contract-'));
+    return new ProcessRuntime({ dataDir: contractDir });
+  },
+  { commandFor: processCommandFor, cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
+);
+
+/** The process with this PID runs (a zombie has ended). */
+function running(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st !== undefined && st.state !== 'Z';
+}
+
+/** Resolves once `pid` no longer runs. Polls: a process that is not our child has no exit event. */
+async function gone(pid: number): Promise<void> {
+  while (running(pid)) await new Promise((r) => setTimeout(r, 10));
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+function cfg(command: string[], extra: Partial<ContainerConfig> = {}): ContainerConfig {
+  return { name: 'main', image: 'ignored', command, ...extra } as ContainerConfig;
+}
+
+describe('ProcessRuntime', () => {
+  let dataDir: string;
+  const runtimes: ProcessRuntime[] = [];
+  const strays: number[] = [];
+  const open = async (adoptedPollMs?: number) => {
+    const rt = new ProcessRuntime({ dataDir, adoptedPollMs });
+    runtimes.push(rt);
+    await rt.initNode('n1');
+    return rt;
+  };
+
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'process-runtime-'));
+  });
+  afterEach(async () => {
+    const last = new ProcessRuntime({ dataDir });
+    await last.initNode('n1');
+    for (const c of await last.listContainers('n1')) await last.removeContainer('n1', c.containerId);
+    await last.close();
+    for (const rt of runtimes.splice(0)) await rt.close();
+    for (const pid of strays.splice(0)) if (running(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is adopted by a new runtime object after a restart: same pid, labels and logs, and a stop through it kills the process', async () => {
+    const first = await open();
+    await first.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', 'echo started; exec sleep 100000']), { labels: { 'orchestrator.instance': 'i1' } });
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    await first.close();
+
+    const second = await open();
+    expect(await second.listContainers('n1')).toMatchObject([{ containerId: 'i1.main', state: 'Running', pid, labels: { 'orchestrator.instance': 'i1' } }]);
+    expect(await readAll(await second.logs('n1', 'i1.main', {}))).toBe('started\n');
+    await second.stopContainer('n1', 'i1.main', 5000);
+    expect(running(pid!)).toBe(false);
+    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 143, reason: 'Error' });
+  });
+
+  it('reports a container that ended while no agent was there as Stopped, reason Unknown, without an exit code', async () => {
+    const first = await open();
+    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    await first.close();
+    process.kill(pid!, 'SIGKILL');
+    await gone(pid!);
+
+    const second = await open();
+    const st = await second.getContainerStatus('n1', 'i1.main');
+    expect(st).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    expect(st.exitCode).toBeUndefined();
+    expect(st.pid).toBeUndefined();
+    const third = await open();
+    expect(await third.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown', finishedAt: st.finishedAt });
+  });
+
+  it('notices when an adopted container ends, and tells exit listeners', async () => {
+    const first = await open();
+    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    await first.close();
+    const second = await open(20);
+    const exited = new Promise<string>((resolve) => second.onExit((node, id) => resolve(`${node}/${id}`)));
+    process.kill(pid!, 'SIGKILL');
+    expect(await exited).toBe('n1/i1.main');
+    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+  });
+
+  it('stops the whole process group: a child that ignores SIGTERM dies with the container', async () => {
+    const rt = await open();
+    await rt.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', "trap '' TERM; sleep 100000 & echo $!; wait"]), { labels: {} });
+    const log = await new Promise<string>((resolve) => {
+      void rt.logs('n1', 'i1.main', { follow: true }).then((s) => s.once('data', (d) => { s.destroy(); resolve(d.toString()); }));
+    });
+    const grandchild = Number(log.trim());
+    strays.push(grandchild);
+    expect(running(grandchild)).toBe(true);
+    await rt.stopContainer('n1', 'i1.main', 200);
+    expect(running(grandchild)).toBe(false);
+    expect(await rt.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 137, message: expect.stringContaining('grace period') });
+  });
+
+  it('ends what the main process left behind when it exits by itself', async () => {
+    const rt = await open();
+    const exited = new Promise<void>((resolve) => rt.onExit(() => resolve()));
+    await rt.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', 'sleep 100000 & echo $!']), { labels: {} });
+    await exited;
+    const grandchild = Number((await readAll(await rt.logs('n1', 'i1.main', {}))).trim());
+    strays.push(grandchild);
+    await gone(grandchild);
+    expect(await rt.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 0, reason: 'Completed' });
+  });
+
+  it('never takes a process that reused a recorded PID for its container, nor signals it', async () => {
+    const other = spawn('sleep', ['100000'], { detached: true, stdio: 'ignore' });
+    other.unref();
+    strays.push(other.pid!);
+    const first = await open();
+    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    const dir = join(dataDir, 'nodes', 'n1', 'i1.main');
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    await first.close();
+    process.kill(pid!, 'SIGKILL');
+    await gone(pid!);
+    // As if the kernel had handed our PID to `other` since: same PID, another start time. (Set
+    // explicitly: start times have clock-tick resolution, and both processes began within one.)
+    const record = readRecord(dir)!;
+    const otherStart = readProcStat(other.pid!)!.startTime;
+    writeRecord(dir, { ...record, process: { ...record.process, pid: other.pid!, startTime: String(Number(otherStart) - 1) } });
+
+    const second = await open();
+    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    await second.stopContainer('n1', 'i1.main', 100);
+    await second.removeContainer('n1', 'i1.main');
+    expect(running(other.pid!)).toBe(true);
+  });
+
+  it('runs the command without a shell, in its working directory, with only the configured environment', async () => {
+    process.env.ORCHESTRATOR_TEST_SECRET = 'agent-only';
+    try {
+      const rt = await open();
+      const work = join(dataDir, 'somewhere');
+      mkdirSync(work);
+      await rt.createContainer('n1', 'i1.main', cfg(['/bin/echo', '$HOME', '*', '; true']), { labels: {} });
+      await rt.createContainer('n1', 'i2.main', cfg(['/bin/pwd'], { workingDir: work }), { labels: {} });
+      await rt.createContainer('n1', 'i3.main', cfg(['env'], { env: { COLOUR: 'blue' } }), { labels: {}, hostname: 'web-abcde' });
+      for (const id of ['i1.main', 'i2.main', 'i3.main']) while ((await rt.getContainerStatus('n1', id)).state !== 'Stopped') await new Promise((r) => setTimeout(r, 10));
+      expect(await readAll(await rt.logs('n1', 'i1.main', {}))).toBe('$HOME * ; true\n');
+      expect(await readAll(await rt.logs('n1', 'i2.main', {}))).toBe(`${work}\n`);
+      const env = await readAll(await rt.logs('n1', 'i3.main', {}));
+      expect(env).toContain('COLOUR=blue\n');
+      expect(env).toContain('HOSTNAME=web-abcde\n');
+      expect(env).not.toContain('ORCHESTRATOR_TEST_SECRET');
+    } finally {
+      delete process.env.ORCHESTRATOR_TEST_SECRET;
+    }
+  });
+
+  it('execs a command in the container directory and environment, with its output and exit code', async () => {
+    const rt = await open();
+    await rt.createContainer('n1', 'i1.main', cfg(['sleep', '100000'], { env: { GREETING: 'hi' } }), { labels: {} });
+    const session = await rt.exec('n1', 'i1.main', ['/bin/sh', '-c', 'echo "$GREETING $EXTRA"; pwd; echo oops >&2; exit 4'], { env: { EXTRA: 'there' } });
+    const [out, err, code] = await Promise.all([readAll(session.stdout), readAll(session.stderr), session.exitCode]);
+    expect(out).toBe(`hi there\n${join(dataDir, 'nodes', 'n1', 'i1.main', 'work')}\n`);
+    expect(err).toBe('oops\n');
+    expect(code).toBe(4);
+  });
+
+  it('refuses a container without a command, since images are ignored', async () => {
+    const rt = await open();
+    await expect(rt.createContainer('n1', 'i1.main', cfg([]), { labels: {} })).rejects.toSatisfy((e) => isOrchestrationError(e, 'RuntimeError') && /command/.test((e as Error).message));
+  });
+
+  it('clears out a container directory that has no record, left by a crash during create', async () => {
+    mkdirSync(join(dataDir, 'nodes', 'n1', 'half.main'), { recursive: true });
+    writeFileSync(join(dataDir, 'nodes', 'n1', 'half.main', 'output.log'), '');
+    const rt = await open();
+    expect(await rt.listContainers('n1')).toEqual([]);
+    await rt.createContainer('n1', 'half.main', cfg(['true']), { labels: {} });
+  });
+});

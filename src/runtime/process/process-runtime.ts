@@ -1,0 +1,323 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerConfig } from '../../types/container.js';
+import type { ContainerStatus } from '../../types/instance.js';
+import { OrchestrationError } from '../../types/errors.js';
+import { silentLogger, type Logger } from '../../types/logger.js';
+import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
+import { LOG_FILE, readRecord, statusOfRecord, writeRecord, type ContainerRecord, type ExitRecord } from './container-record.js';
+import { logStream, type FollowControl } from './log-file.js';
+import { execProcess, exitCodeOf } from './process-exec.js';
+import { groupIsOurs, signalGroup, waitForGroupGone } from './process-group.js';
+import { identify, isAlive, liveGroupMembers } from './proc-stat.js';
+
+export interface ProcessRuntimeOptions {
+  /** Root of the runtime's files: `nodes/<nodeId>/<containerId>/{state.json,output.log,work/}`. */
+  dataDir: string;
+  logger?: Logger;
+  /** How often adopted containers (started by an earlier agent) are checked for exit. */
+  adoptedPollMs?: number;
+}
+
+/** One container as this runtime object tracks it. `child` is set only for processes it started itself. */
+interface Tracked {
+  dir: string;
+  record: ContainerRecord;
+  child?: ChildProcess;
+  stopping?: Promise<void>;
+  killedAfterGraceMs?: number;
+  followers: Set<FollowControl>;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,252}$/;
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Containers as plain host processes (Nomad's raw_exec): `command + args` run directly, never through a
+ * shell, each in its own session and process group so that it outlives the agent and is stopped as a
+ * whole. The image is ignored and nothing is isolated or limited. Output goes to a log file; a small
+ * JSON record per container lets a new ProcessRuntime, after an agent restart, adopt what still runs.
+ *
+ * Exit codes are exact for processes this object started. For adopted ones the kernel tells only
+ * that they ended: those end with reason `Unknown` (or the signal this runtime sent, when it stopped them).
+ */
+export class ProcessRuntime implements ContainerRuntime {
+  readonly name = 'process';
+  readonly capabilities: RuntimeCapabilities = { exec: true, survivesAgentRestart: true, enforcesLimits: false, images: false };
+  private readonly nodes = new Map<NodeId, Map<ContainerId, Tracked>>();
+  private readonly exitListeners: Array<(nodeId: NodeId, containerId: ContainerId) => void> = [];
+  private readonly log: Logger;
+  private poller?: ReturnType<typeof setInterval>;
+  private closed = false;
+
+  constructor(private readonly options: ProcessRuntimeOptions) {
+    this.log = (options.logger ?? silentLogger).child({ component: 'process-runtime' });
+  }
+
+  /** Creates the node's directory and adopts every container recorded there. Idempotent. */
+  async initNode(nodeId: NodeId): Promise<void> {
+    if (this.nodes.has(nodeId)) return;
+    const nodeDir = this.nodeDir(nodeId);
+    mkdirSync(nodeDir, { recursive: true, mode: 0o700 });
+    const containers = new Map<ContainerId, Tracked>();
+    this.nodes.set(nodeId, containers);
+    for (const entry of readdirSync(nodeDir)) {
+      const dir = join(nodeDir, entry);
+      const record = readRecord(dir);
+      if (!record || record.containerId !== entry) {
+        this.log.warn({ nodeId, dir }, 'removing a container directory without a readable record');
+        rmSync(dir, { recursive: true, force: true });
+        continue;
+      }
+      const t: Tracked = { dir, record, followers: new Set() };
+      containers.set(entry, t);
+      if (!record.exit) {
+        if (isAlive(record.process)) this.log.info({ nodeId, containerId: entry, pid: record.process.pid }, 'adopted running container');
+        this.refreshAdopted(nodeId, t);
+      }
+    }
+    this.ensurePoller();
+  }
+
+  async createContainer(nodeId: NodeId, containerId: ContainerId, config: ContainerConfig, options: CreateContainerOptions): Promise<ContainerId> {
+    const containers = this.containersOf(nodeId);
+    if (!SAFE_ID.test(containerId)) throw new OrchestrationError('RuntimeError', `container id "${containerId}" is not usable as a directory name`);
+    const dir = join(this.nodeDir(nodeId), containerId);
+    if (containers.has(containerId) || existsSync(dir)) throw new OrchestrationError('RuntimeError', `container "${containerId}" already exists on node "${nodeId}"`);
+    const argv = [...(config.command ?? []), ...(config.args ?? [])];
+    if (argv.length === 0) throw new OrchestrationError('RuntimeError', `container "${config.name}" has no command: the process runtime ignores images, so it needs "command"`);
+
+    const workingDir = config.workingDir ?? join(dir, 'work');
+    mkdirSync(join(dir, 'work'), { recursive: true, mode: 0o700 });
+    const logPath = join(dir, LOG_FILE);
+    const logFd = openSync(logPath, 'a', 0o600);
+    let child: ChildProcess;
+    try {
+      child = spawn(argv[0], argv.slice(1), {
+        cwd: workingDir,
+        env: this.environment(config, options),
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
+        ...userOf(config.user),
+      });
+    } catch (err) {
+      closeSync(logFd);
+      rmSync(dir, { recursive: true, force: true });
+      throw new OrchestrationError('RuntimeError', `container "${containerId}" could not start: ${(err as Error).message}`, { cause: err });
+    }
+    closeSync(logFd); // the child has its own copy
+
+    // Identify the process before yielding to the event loop: until then it cannot have been reaped.
+    const identity = child.pid === undefined ? undefined : identify(child.pid);
+    if (!identity) {
+      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
+      rmSync(dir, { recursive: true, force: true });
+      throw new OrchestrationError('RuntimeError', `container "${containerId}" could not start "${argv[0]}": ${err.message}`, { cause: err });
+    }
+    const record: ContainerRecord = {
+      version: 1,
+      containerId,
+      nodeId,
+      name: config.name,
+      labels: options.labels,
+      config,
+      process: identity,
+      logPath,
+      workingDir,
+      startedAt: new Date().toISOString(),
+    };
+    writeRecord(dir, record);
+    const t: Tracked = { dir, record, child, followers: new Set() };
+    containers.set(containerId, t);
+    child.once('exit', (code, signal) => this.onChildExit(nodeId, t, code, signal));
+    child.once('error', (err) => this.log.warn({ nodeId, containerId, err }, 'container process error'));
+    child.unref();
+    this.log.info({ nodeId, containerId, pid: identity.pid, command: argv[0] }, 'started container');
+    return containerId;
+  }
+
+  /** SIGTERM to the whole process group, SIGKILL after `gracePeriodMs`. Idempotent; concurrent calls share one stop. */
+  async stopContainer(nodeId: NodeId, containerId: ContainerId, gracePeriodMs = 10_000): Promise<void> {
+    const t = this.nodes.get(nodeId)?.get(containerId);
+    if (!t) return;
+    t.stopping ??= this.stopProcess(nodeId, t, gracePeriodMs).finally(() => {
+      t.stopping = undefined;
+    });
+    return t.stopping;
+  }
+
+  /** Kills what is left at once (SIGKILL, like `docker rm -f`) and deletes the record and logs. Idempotent. */
+  async removeContainer(nodeId: NodeId, containerId: ContainerId): Promise<void> {
+    const containers = this.nodes.get(nodeId);
+    const t = containers?.get(containerId);
+    if (!containers || !t) return;
+    await this.stopContainer(nodeId, containerId, 0);
+    containers.delete(containerId);
+    for (const f of t.followers) f.finish();
+    rmSync(t.dir, { recursive: true, force: true });
+    this.log.info({ nodeId, containerId }, 'removed container');
+  }
+
+  async getContainerStatus(nodeId: NodeId, containerId: ContainerId): Promise<ContainerStatus> {
+    const t = this.nodes.get(nodeId)?.get(containerId);
+    if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
+    if (!t.child) this.refreshAdopted(nodeId, t);
+    return statusOfRecord(t.record);
+  }
+
+  async listContainers(nodeId: NodeId): Promise<ContainerStatus[]> {
+    const containers = this.nodes.get(nodeId);
+    if (!containers) return [];
+    const out: ContainerStatus[] = [];
+    for (const t of containers.values()) {
+      if (!t.child) this.refreshAdopted(nodeId, t);
+      out.push(statusOfRecord(t.record));
+    }
+    return out;
+  }
+
+  async logs(nodeId: NodeId, containerId: ContainerId, options: LogOptions): Promise<Readable> {
+    const t = this.nodes.get(nodeId)?.get(containerId);
+    if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
+    const follow = options.follow === true && !t.record.exit;
+    const { stream, control } = await logStream(t.record.logPath, { ...options, follow }, (c) => t.followers.delete(c));
+    if (follow) {
+      t.followers.add(control);
+      if (t.record.exit) control.finish(); // it ended while the stream was being opened
+    }
+    return stream;
+  }
+
+  async exec(nodeId: NodeId, containerId: ContainerId, command: string[], options: ExecOptions): Promise<ExecSession> {
+    const t = this.nodes.get(nodeId)?.get(containerId);
+    if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
+    if (t.record.exit) throw new OrchestrationError('RuntimeError', `container "${containerId}" is not running`);
+    return execProcess(command, t.record.workingDir, this.environment(t.record.config, { labels: t.record.labels }), options);
+  }
+
+  onExit(listener: (nodeId: NodeId, containerId: ContainerId) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** Forgets every container without touching it: they keep running for the next agent to adopt. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    for (const containers of this.nodes.values()) for (const t of containers.values()) for (const f of t.followers) f.finish();
+    this.nodes.clear();
+  }
+
+  private async stopProcess(nodeId: NodeId, t: Tracked, graceMs: number): Promise<void> {
+    const pgid = t.record.process.pid;
+    if (!groupIsOurs(t.record.process)) {
+      // Nothing of ours can be left: only make sure the record says it ended.
+      this.recordExit(nodeId, t, unobservedExit('the process had ended before it was stopped'));
+      return;
+    }
+    const childExited = t.child && !t.record.exit ? new Promise<void>((r) => t.child!.once('exit', () => r())) : Promise.resolve();
+    let signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM';
+    if (graceMs > 0 && !t.record.exit) {
+      signalGroup(pgid, 'SIGTERM');
+      if (!(await waitForGroupGone(pgid, graceMs))) signal = 'SIGKILL';
+    } else signal = 'SIGKILL';
+    if (signal === 'SIGKILL' && liveGroupMembers(pgid).length > 0) {
+      if (!t.record.exit) t.killedAfterGraceMs = graceMs;
+      signalGroup(pgid, 'SIGKILL');
+      await waitForGroupGone(pgid, 10_000);
+    }
+    if (t.child) await childExited;
+    else if (!t.record.exit) {
+      const code = signal === 'SIGKILL' ? 137 : 143;
+      this.recordExit(nodeId, t, { exitCode: code, signal, reason: 'Error', message: `stopped with ${signal}; the exit status of an adopted process is not observable`, finishedAt: new Date().toISOString() });
+    }
+    this.log.info({ nodeId, containerId: t.record.containerId, signal }, 'stopped container');
+  }
+
+  private onChildExit(nodeId: NodeId, t: Tracked, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.closed) return;
+    const exitCode = exitCodeOf(code, signal);
+    let message: string | undefined;
+    if (signal === 'SIGKILL' && t.killedAfterGraceMs !== undefined) message = `killed by SIGKILL after the ${t.killedAfterGraceMs} ms grace period`;
+    else if (signal) message = `terminated by ${signal}`;
+    this.recordExit(nodeId, t, {
+      exitCode,
+      ...(signal ? { signal } : {}),
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      ...(message ? { message } : {}),
+      finishedAt: new Date().toISOString(),
+    });
+  }
+
+  /**
+   * The one place a container becomes Stopped: persists the exit, kills what is left of its group
+   * (the container ends with its main process, as in a PID namespace), ends log followers, tells listeners.
+   */
+  private recordExit(nodeId: NodeId, t: Tracked, exit: ExitRecord): void {
+    if (t.record.exit) return;
+    t.record.exit = exit;
+    const { containerId } = t.record;
+    if (this.nodes.get(nodeId)?.get(containerId) === t) {
+      try {
+        writeRecord(t.dir, t.record);
+      } catch (err) {
+        this.log.error({ nodeId, containerId, err }, 'could not persist a container exit');
+      }
+    }
+    if (groupIsOurs(t.record.process) && liveGroupMembers(t.record.process.pid).length > 0) signalGroup(t.record.process.pid, 'SIGKILL');
+    for (const f of t.followers) f.finish();
+    this.log.info({ nodeId, containerId, exitCode: exit.exitCode, reason: exit.reason }, 'container exited');
+    for (const l of this.exitListeners) {
+      try {
+        l(nodeId, containerId);
+      } catch (err) {
+        this.log.error({ err }, 'exit listener failed');
+      }
+    }
+  }
+
+  /** For a container an earlier agent started: notices that it ended (while it is not being stopped). */
+  private refreshAdopted(nodeId: NodeId, t: Tracked): void {
+    if (t.record.exit || t.stopping || isAlive(t.record.process)) return;
+    this.recordExit(nodeId, t, unobservedExit('the process ended while no agent was watching it; its exit status is unknown'));
+  }
+
+  private ensurePoller(): void {
+    if (this.poller || this.closed) return;
+    this.poller = setInterval(() => {
+      for (const [nodeId, containers] of this.nodes) for (const t of containers.values()) if (!t.child) this.refreshAdopted(nodeId, t);
+    }, this.options.adoptedPollMs ?? 1000);
+    this.poller.unref();
+  }
+
+  private containersOf(nodeId: NodeId): Map<ContainerId, Tracked> {
+    const containers = this.nodes.get(nodeId);
+    if (!containers) throw new OrchestrationError('RuntimeError', `node "${nodeId}" is not initialised on the process runtime`);
+    return containers;
+  }
+
+  private nodeDir(nodeId: NodeId): string {
+    if (!SAFE_ID.test(nodeId)) throw new OrchestrationError('RuntimeError', `node id "${nodeId}" is not usable as a directory name`);
+    return join(this.options.dataDir, 'nodes', nodeId);
+  }
+
+  /** A clean environment: the agent's own variables (its token among them) never reach a container. */
+  private environment(config: ContainerConfig, options: Pick<CreateContainerOptions, 'hostname'> & { labels: Record<string, string> }): Record<string, string> {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? DEFAULT_PATH };
+    if (process.env.HOME) env.HOME = process.env.HOME;
+    if (process.env.LANG) env.LANG = process.env.LANG;
+    if (options.hostname) env.HOSTNAME = options.hostname;
+    return { ...env, ...config.env };
+  }
+}
+
+function unobservedExit(message: string): ExitRecord {
+  return { reason: 'Unknown', message, finishedAt: new Date().toISOString() };
+}
+
+function userOf(user: string | undefined): { uid?: number; gid?: number } {
+  if (!user) return {};
+  const [uid, gid] = user.split(':').map(Number);
+  return gid === undefined ? { uid } : { uid, gid };
+}
