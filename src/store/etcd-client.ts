@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Etcd3, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCUnavailableError, isRecoverableError, type IOptions } from 'etcd3';
+import { Etcd3, EtcdAuthenticationFailedError, EtcdPermissionDeniedError, GRPCDeadlineExceededError, GRPCUnavailableError, isRecoverableError, type IOptions } from 'etcd3';
 import { OrchestrationError } from '../types/errors.js';
 import type { EtcdStoreOptions } from './etcd-url.js';
 
@@ -42,24 +42,36 @@ function memberBreaker(): Policy {
   };
 }
 
+/** Errors after which the same request may be sent again: it did not run, or etcd was between leaders. */
+function retriable(err: unknown): boolean {
+  if (err instanceof GRPCUnavailableError || err instanceof GRPCDeadlineExceededError || err instanceof MemberCoolingDown) return true;
+  return err instanceof Error && /no leader|leader changed|raft proposal dropped|request timed out|too many requests/.test(err.message);
+}
+
 /**
- * Retries a call on another member only when the member could not be reached (UNAVAILABLE), where
- * the request did not run. A deadline or a server error is not retried: a transaction that timed
- * out may have committed, and running it again could apply it twice.
+ * Rides through a member dying or an etcd leader election: a call is tried again (on whichever
+ * member answers) while its whole budget lasts, each attempt with its own shorter deadline, so one
+ * lost member costs a pause, not an error. Past the budget the last error stands (→ Unavailable).
+ *
+ * Retrying a timed-out transaction can at worst turn a commit that did land into a reported
+ * conflict (its guard no longer matches): callers re-read on conflict, so nothing is applied twice.
  */
-function retryUnreachable(attempts: number): Policy {
+function retryWithin(budgetMs: number): Policy {
   return {
     async execute(fn, signal) {
-      let last: unknown;
-      for (let i = 0; i < attempts; i++) {
+      const start = Date.now();
+      for (let attempt = 1; ; attempt++) {
         try {
           return await fn({ signal: signal ?? new AbortController().signal });
         } catch (err) {
-          last = err;
-          if (!(err instanceof GRPCUnavailableError) && !(err instanceof MemberCoolingDown)) throw err;
+          const elapsed = Date.now() - start;
+          if (!retriable(err) || elapsed >= budgetMs) throw err;
+          // An unreachable member: try the next one now. Between leaders: give the election a moment.
+          const pause = err instanceof GRPCUnavailableError || err instanceof MemberCoolingDown ? 0 : Math.min(200 * attempt, 1000);
+          if (elapsed + pause >= budgetMs) throw err;
+          if (pause > 0) await new Promise((r) => setTimeout(r, pause));
         }
       }
-      throw last;
     },
   };
 }
@@ -84,6 +96,11 @@ function requireLeader(options: unknown, nextCall: (options: unknown) => Interce
   return call;
 }
 
+/** One attempt's deadline: half the call's budget (at least 1 s), so a request stuck on a dying member still gets a second try. */
+function attemptTimeout(budgetMs: number): number {
+  return Math.max(1_000, Math.floor(budgetMs / 2));
+}
+
 export function createEtcdClient(options: EtcdStoreOptions): Etcd3 {
   if (options.endpoints.length === 0) throw OrchestrationError.invalidInput([{ path: 'store', message: 'no etcd endpoints' }], 'store option');
   const timeout = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -98,11 +115,11 @@ export function createEtcdClient(options: EtcdStoreOptions): Etcd3 {
     },
     defaultCallOptions: (ctx) => ({
       interceptors: [requireLeader as never],
-      ...(ctx.isStream ? {} : { deadline: Date.now() + timeout }),
+      ...(ctx.isStream ? {} : { deadline: Date.now() + attemptTimeout(timeout) }),
     }),
     faultHandling: {
       host: () => memberBreaker() as never,
-      global: retryUnreachable(options.endpoints.length * 2) as never,
+      global: retryWithin(timeout) as never,
     },
   };
   if (options.tls && (options.tls.caFile || options.tls.certFile)) {

@@ -136,15 +136,21 @@ export class EtcdStateStore implements StateStore {
     return Number(res.header.revision);
   }
 
-  /** True when a linearizable read succeeds now: etcd is reachable and has a leader with quorum. */
+  /** True when a linearizable read succeeds within 2 s: etcd is reachable and has a leader with quorum. */
   async healthy(): Promise<boolean> {
     if (this.closed) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('health check timed out')), Math.min(HEALTH_TIMEOUT_MS, this.timeoutMs));
+    });
     try {
-      await this.client.kv.range({ key: this.full(''), limit: 1, keys_only: true }, { deadline: Date.now() + Math.min(HEALTH_TIMEOUT_MS, this.timeoutMs) });
+      await Promise.race([this.client.kv.range({ key: this.full(''), limit: 1, keys_only: true }), timeout]);
       return true;
     } catch (err) {
       this.log.debug({ err: String(err) }, 'etcd health check failed');
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdStateStore } from '../../src/store/etcd-store.js';
+import type { WatchEvent } from '../../src/store/state-store.js';
+import { isOrchestrationError } from '../../src/types/errors.js';
+import { EtcdCluster, etcdSkip } from '../support/etcd.js';
+
+const skip = etcdSkip('etcd degraded mode (3 members)');
+
+/** What the API does with the store while etcd loses members: these are the answers it gets. */
+describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => {
+  let cluster: EtcdCluster;
+  let store: EtcdStateStore;
+
+  beforeAll(async () => {
+    cluster = await EtcdCluster.start({ members: 3 });
+    store = await EtcdStateStore.open(`${cluster.url('/degraded')}?timeout=3000`);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await cluster?.stop();
+  });
+
+  it('keeps reading and writing while any one member is down', async () => {
+    for (let down = 0; down < 3; down++) {
+      await cluster.kill(down);
+      for (let i = 0; i < 10; i++) {
+        const res = await store.commit([{ op: 'put', key: `/one-down/${down}/${i}`, value: String(i) }]);
+        expect(res.ok).toBe(true);
+        expect((await store.get(`/one-down/${down}/${i}`))?.value).toBe(String(i));
+      }
+      expect(await store.healthy()).toBe(true);
+      await cluster.restart(down);
+      await cluster.waitHealthy();
+    }
+    expect((await store.list('/one-down/')).items).toHaveLength(30);
+  });
+
+  it('fails fast with Unavailable without quorum, ends watches, and resumes everything when members return', async () => {
+    const before = await store.commit([{ op: 'put', key: '/q/before', value: '1' }]);
+    if (!before.ok) throw new Error('setup');
+    let lastSeen = before.revision;
+    const watchEnded = new Promise<Error>((resolve) => {
+      store.watch('/q/', before.revision, {
+        onEvents: (_events, rev) => (lastSeen = rev),
+        onError: resolve,
+      });
+    });
+
+    await cluster.kill(1);
+    await cluster.kill(2);
+    // The API polls this for /health; it turns false once the last member knows it has no quorum.
+    let healthy = true;
+    for (let i = 0; i < 10 && healthy; i++) healthy = await store.healthy();
+    expect(healthy).toBe(false);
+
+    const err = await store.commit([{ op: 'put', key: '/q/during', value: 'x' }]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isOrchestrationError(err, 'Unavailable')).toBe(true);
+    await expect(store.get('/q/before')).rejects.toMatchObject({ code: 'Unavailable' });
+    expect(isOrchestrationError(await watchEnded, 'Unavailable')).toBe(true);
+
+    await cluster.restart(1);
+    await cluster.restart(2);
+    await cluster.waitHealthy();
+
+    // The watcher restarts from the last revision it saw and misses nothing.
+    const resumed = new Promise<WatchEvent[]>((resolve, reject) => {
+      const w = store.watch('/q/', lastSeen, {
+        onEvents: (events) => {
+          w.close();
+          resolve(events);
+        },
+        onError: reject,
+      });
+    });
+    const after = await store.commit([{ op: 'put', key: '/q/after', value: '2' }]);
+    expect(after.ok).toBe(true);
+    expect((await resumed).map((e) => e.key)).toEqual(['/q/after']);
+    expect(await store.healthy()).toBe(true);
+    expect((await store.list('/q/')).items.map((kv) => kv.key)).toEqual(['/q/after', '/q/before']);
+  });
+});
