@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../../types/container.js';
@@ -29,8 +30,14 @@ export interface ContainerRecord {
   name: string;
   labels: Record<string, string>;
   config: ContainerConfig;
-  /** The process as started: it leads its own process group (pgid = pid). */
+  /** The container's command: its status shows this PID, and it runs while this process does. */
   process: ProcessIdentity;
+  /**
+   * Leader of the container's process group (pgid = its pid): the supervisor that waits for the
+   * command and writes its exit status, or the command itself when unsupervised.
+   */
+  leader: ProcessIdentity;
+  supervised: boolean;
   logPath: string;
   /** The directory the process runs in. */
   workingDir: string;
@@ -55,7 +62,7 @@ export function writeRecord(dir: string, record: ContainerRecord): void {
 export function readRecord(dir: string): ContainerRecord | undefined {
   try {
     const r = JSON.parse(readFileSync(join(dir, RECORD_FILE), 'utf8')) as ContainerRecord;
-    return r && r.version === 1 && typeof r.containerId === 'string' && r.process && typeof r.process.pid === 'number' ? r : undefined;
+    return r && r.version === 1 && typeof r.containerId === 'string' && r.process && r.leader && typeof r.process.pid === 'number' && typeof r.leader.pid === 'number' ? r : undefined;
   } catch {
     return undefined;
   }
@@ -79,3 +86,31 @@ export function statusOfRecord(r: ContainerRecord): ContainerStatus {
   }
   return st;
 }
+
+/** 128 + signal number, as a shell reports a process killed by a signal. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
+}
+
+/** The exit record for a status: 128+N is reported as signal N, as shells and Kubernetes do. */
+export function exitOf(code: number | null, signal: NodeJS.Signals | null, killedAfterGraceMs: number | undefined): ExitRecord {
+  const exitCode = exitCodeOf(code, signal);
+  const name = signal ?? signalName(exitCode);
+  let message: string | undefined;
+  if (name === 'SIGKILL' && killedAfterGraceMs !== undefined) message = `killed by SIGKILL after the ${killedAfterGraceMs} ms grace period`;
+  else if (name) message = `terminated by ${name}`;
+  return {
+    exitCode,
+    ...(name ? { signal: name } : {}),
+    reason: exitCode === 0 ? 'Completed' : 'Error',
+    ...(message ? { message } : {}),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+function signalName(exitCode: number): NodeJS.Signals | undefined {
+  if (exitCode <= 128) return undefined;
+  return (Object.entries(constants.signals) as Array<[NodeJS.Signals, number]>).find(([, n]) => n === exitCode - 128)?.[0];
+}
+

@@ -1,13 +1,7 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
+import { exitCodeOf } from './container-record.js';
 import { OrchestrationError } from '../../types/errors.js';
 import type { ExecOptions, ExecSession } from '../container-runtime.js';
-
-/** 128 + signal number, as a shell reports a process killed by a signal. */
-export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
-}
 
 /**
  * Runs `command` as a host process (no shell) in the container's directory and environment, plus

@@ -34,15 +34,17 @@ export function processCommandFor(b: ContainerBehaviour): Partial<ContainerConfi
   }
 }
 
-let contractDir: string;
-containerRuntimeContract(
-  'process',
-  async () => {
-    contractDir = mkdtempSync(join(tmpdir(), 'process-runtime-contract-'));
-    return new ProcessRuntime({ dataDir: contractDir });
-  },
-  { commandFor: processCommandFor, cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
-);
+for (const supervise of [true, false]) {
+  let contractDir: string;
+  containerRuntimeContract(
+    supervise ? 'process' : 'process (unsupervised)',
+    async () => {
+      contractDir = mkdtempSync(join(tmpdir(), 'process-runtime-contract-'));
+      return new ProcessRuntime({ dataDir: contractDir, supervise });
+    },
+    { commandFor: processCommandFor, cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
+  );
+}
 
 /** The process with this PID runs (a zombie has ended). */
 function running(pid: number): boolean {
@@ -61,6 +63,15 @@ async function readAll(stream: Readable): Promise<string> {
   return text;
 }
 
+/** The first output of a followed log (and the stream closed). */
+async function firstChunk(stream: Readable): Promise<string> {
+  for await (const chunk of stream) {
+    stream.destroy();
+    return chunk.toString();
+  }
+  return '';
+}
+
 function cfg(command: string[], extra: Partial<ContainerConfig> = {}): ContainerConfig {
   return { name: 'main', image: 'ignored', command, ...extra } as ContainerConfig;
 }
@@ -69,12 +80,14 @@ describe('ProcessRuntime', () => {
   let dataDir: string;
   const runtimes: ProcessRuntime[] = [];
   const strays: number[] = [];
-  const open = async (adoptedPollMs?: number) => {
-    const rt = new ProcessRuntime({ dataDir, adoptedPollMs });
+  const open = async (adoptedPollMs?: number, supervise?: boolean) => {
+    const rt = new ProcessRuntime({ dataDir, adoptedPollMs, supervise });
     runtimes.push(rt);
     await rt.initNode('n1');
     return rt;
   };
+
+  const leaderPid = (containerId: string) => readRecord(join(dataDir, 'nodes', 'n1', containerId))!.leader.pid;
 
   beforeEach(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'process-runtime-'));
@@ -92,6 +105,7 @@ describe('ProcessRuntime', () => {
   it('is adopted by a new runtime object after a restart: same pid, labels and logs, and a stop through it kills the process', async () => {
     const first = await open();
     await first.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', 'echo started; exec sleep 100000']), { labels: { 'orchestrator.instance': 'i1' } });
+    await firstChunk(await first.logs('n1', 'i1.main', { follow: true }));
     const { pid } = await first.getContainerStatus('n1', 'i1.main');
     await first.close();
 
@@ -103,24 +117,24 @@ describe('ProcessRuntime', () => {
     expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 143, reason: 'Error' });
   });
 
-  it('reports a container that ended while no agent was there as Stopped, reason Unknown, without an exit code', async () => {
+  it('keeps the exit code of a container that ended while no agent was running', async () => {
     const first = await open();
-    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    await first.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', 'sleep 0.2; exit 3']), { labels: {} });
     const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    const supervisor = leaderPid('i1.main');
     await first.close();
-    process.kill(pid!, 'SIGKILL');
     await gone(pid!);
+    await gone(supervisor);
 
     const second = await open();
     const st = await second.getContainerStatus('n1', 'i1.main');
-    expect(st).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
-    expect(st.exitCode).toBeUndefined();
+    expect(st).toMatchObject({ state: 'Stopped', exitCode: 3, reason: 'Error' });
     expect(st.pid).toBeUndefined();
     const third = await open();
-    expect(await third.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown', finishedAt: st.finishedAt });
+    expect(await third.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 3, finishedAt: st.finishedAt });
   });
 
-  it('notices when an adopted container ends, and tells exit listeners', async () => {
+  it('notices when an adopted container is killed, with its exit status, and tells exit listeners', async () => {
     const first = await open();
     await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
     const { pid } = await first.getContainerStatus('n1', 'i1.main');
@@ -129,15 +143,42 @@ describe('ProcessRuntime', () => {
     const exited = new Promise<string>((resolve) => second.onExit((node, id) => resolve(`${node}/${id}`)));
     process.kill(pid!, 'SIGKILL');
     expect(await exited).toBe('n1/i1.main');
-    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', exitCode: 137, reason: 'Error', message: 'terminated by SIGKILL' });
+  });
+
+  it('reports reason Unknown and no exit code when nothing could record how a container ended', async () => {
+    const first = await open();
+    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    const supervisor = leaderPid('i1.main');
+    await first.close();
+    process.kill(-supervisor, 'SIGKILL');
+    await gone(pid!);
+
+    const second = await open();
+    const st = await second.getContainerStatus('n1', 'i1.main');
+    expect(st).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    expect(st.exitCode).toBeUndefined();
+  });
+
+  it('without the supervisor, reports an exit no agent saw as reason Unknown', async () => {
+    const first = await open(undefined, false);
+    await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
+    const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    expect(leaderPid('i1.main')).toBe(pid);
+    await first.close();
+    process.kill(pid!, 'SIGKILL');
+    await gone(pid!);
+    const second = await open(undefined, false);
+    const st = await second.getContainerStatus('n1', 'i1.main');
+    expect(st).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    expect(st.exitCode).toBeUndefined();
   });
 
   it('stops the whole process group: a child that ignores SIGTERM dies with the container', async () => {
     const rt = await open();
     await rt.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', "trap '' TERM; sleep 100000 & echo $!; wait"]), { labels: {} });
-    const log = await new Promise<string>((resolve) => {
-      void rt.logs('n1', 'i1.main', { follow: true }).then((s) => s.once('data', (d) => { s.destroy(); resolve(d.toString()); }));
-    });
+    const log = await firstChunk(await rt.logs('n1', 'i1.main', { follow: true }));
     const grandchild = Number(log.trim());
     strays.push(grandchild);
     expect(running(grandchild)).toBe(true);
@@ -165,17 +206,19 @@ describe('ProcessRuntime', () => {
     await first.createContainer('n1', 'i1.main', cfg(['sleep', '100000']), { labels: {} });
     const dir = join(dataDir, 'nodes', 'n1', 'i1.main');
     const { pid } = await first.getContainerStatus('n1', 'i1.main');
+    const supervisor = leaderPid('i1.main');
     await first.close();
-    process.kill(pid!, 'SIGKILL');
+    process.kill(-supervisor, 'SIGKILL');
     await gone(pid!);
-    // As if the kernel had handed our PID to `other` since: same PID, another start time. (Set
+    await gone(supervisor);
+    // As if the kernel had handed our PIDs to `other` since: same PID, another start time. (Set
     // explicitly: start times have clock-tick resolution, and both processes began within one.)
     const record = readRecord(dir)!;
-    const otherStart = readProcStat(other.pid!)!.startTime;
-    writeRecord(dir, { ...record, process: { ...record.process, pid: other.pid!, startTime: String(Number(otherStart) - 1) } });
+    const reused = { ...record.process, pid: other.pid!, startTime: String(Number(readProcStat(other.pid!)!.startTime) - 1) };
+    writeRecord(dir, { ...record, process: reused, leader: reused });
 
     const second = await open();
-    expect(await second.getContainerStatus('n1', 'i1.main')).toMatchObject({ state: 'Stopped', reason: 'Unknown' });
+    expect((await second.getContainerStatus('n1', 'i1.main')).state).toBe('Stopped');
     await second.stopContainer('n1', 'i1.main', 100);
     await second.removeContainer('n1', 'i1.main');
     expect(running(other.pid!)).toBe(true);

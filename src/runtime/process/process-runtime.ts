@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerConfig } from '../../types/container.js';
@@ -7,11 +7,13 @@ import type { ContainerStatus } from '../../types/instance.js';
 import { OrchestrationError } from '../../types/errors.js';
 import { silentLogger, type Logger } from '../../types/logger.js';
 import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
-import { LOG_FILE, readRecord, statusOfRecord, writeRecord, type ContainerRecord, type ExitRecord } from './container-record.js';
+import { exitOf, LOG_FILE, readRecord, statusOfRecord, writeRecord, type ContainerRecord, type ExitRecord } from './container-record.js';
 import { logStream, type FollowControl } from './log-file.js';
-import { execProcess, exitCodeOf } from './process-exec.js';
+import { execProcess } from './process-exec.js';
 import { groupIsOurs, signalGroup, waitForGroupGone } from './process-group.js';
-import { identify, isAlive, liveGroupMembers } from './proc-stat.js';
+import { isAlive, liveGroupMembers } from './proc-stat.js';
+import { startProcess, type StartedProcess } from './start-process.js';
+import { EXIT_FILE, installSupervisor, readExitFile, supervisorSupported } from './supervisor.js';
 
 export interface ProcessRuntimeOptions {
   /** Root of the runtime's files: `nodes/<nodeId>/<containerId>/{state.json,output.log,work/}`. */
@@ -19,6 +21,12 @@ export interface ProcessRuntimeOptions {
   logger?: Logger;
   /** How often adopted containers (started by an earlier agent) are checked for exit. */
   adoptedPollMs?: number;
+  /**
+   * Run each container under a small /bin/sh supervisor (supervisor.ts) that records its exit status
+   * even while no agent runs. Default: where supported; `false` runs commands directly (then an exit
+   * that no agent saw has reason `Unknown`); `true` fails where unsupported.
+   */
+  supervise?: boolean;
 }
 
 /** One container as this runtime object tracks it. `child` is set only for processes it started itself. */
@@ -26,6 +34,7 @@ interface Tracked {
   dir: string;
   record: ContainerRecord;
   child?: ChildProcess;
+  exited?: Promise<unknown>;
   stopping?: Promise<void>;
   killedAfterGraceMs?: number;
   followers: Set<FollowControl>;
@@ -50,10 +59,15 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly exitListeners: Array<(nodeId: NodeId, containerId: ContainerId) => void> = [];
   private readonly log: Logger;
   private poller?: ReturnType<typeof setInterval>;
+  /** Path of the supervisor script, or undefined when containers run unsupervised. */
+  private readonly supervisorScript?: string;
   private closed = false;
 
   constructor(private readonly options: ProcessRuntimeOptions) {
     this.log = (options.logger ?? silentLogger).child({ component: 'process-runtime' });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    if (options.supervise !== false && supervisorSupported()) this.supervisorScript = installSupervisor(options.dataDir);
+    else if (options.supervise) throw new OrchestrationError('RuntimeError', 'the process supervisor needs /bin/sh and an `env` with --default-signal (GNU coreutils 8.31+)');
   }
 
   /** Creates the node's directory and adopts every container recorded there. Idempotent. */
@@ -84,37 +98,34 @@ export class ProcessRuntime implements ContainerRuntime {
   async createContainer(nodeId: NodeId, containerId: ContainerId, config: ContainerConfig, options: CreateContainerOptions): Promise<ContainerId> {
     const containers = this.containersOf(nodeId);
     if (!SAFE_ID.test(containerId)) throw new OrchestrationError('RuntimeError', `container id "${containerId}" is not usable as a directory name`);
-    const dir = join(this.nodeDir(nodeId), containerId);
-    if (containers.has(containerId) || existsSync(dir)) throw new OrchestrationError('RuntimeError', `container "${containerId}" already exists on node "${nodeId}"`);
     const argv = [...(config.command ?? []), ...(config.args ?? [])];
     if (argv.length === 0) throw new OrchestrationError('RuntimeError', `container "${config.name}" has no command: the process runtime ignores images, so it needs "command"`);
+    const dir = join(this.nodeDir(nodeId), containerId);
+    const exists = new OrchestrationError('RuntimeError', `container "${containerId}" already exists on node "${nodeId}"`);
+    if (containers.has(containerId)) throw exists;
+    try {
+      mkdirSync(dir, { mode: 0o700 }); // the claim on the id: fails for a concurrent create of the same id
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw exists;
+      throw new OrchestrationError('RuntimeError', `cannot create the directory of container "${containerId}": ${(err as Error).message}`, { cause: err });
+    }
 
     const workingDir = config.workingDir ?? join(dir, 'work');
     mkdirSync(join(dir, 'work'), { recursive: true, mode: 0o700 });
     const logPath = join(dir, LOG_FILE);
-    const logFd = openSync(logPath, 'a', 0o600);
-    let child: ChildProcess;
+    let started: StartedProcess;
     try {
-      child = spawn(argv[0], argv.slice(1), {
+      started = await startProcess({
+        argv,
         cwd: workingDir,
         env: this.environment(config, options),
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
+        logPath,
         ...userOf(config.user),
+        ...(this.supervisorScript ? { supervisor: { script: this.supervisorScript, exitFile: join(dir, EXIT_FILE) } } : {}),
       });
     } catch (err) {
-      closeSync(logFd);
       rmSync(dir, { recursive: true, force: true });
-      throw new OrchestrationError('RuntimeError', `container "${containerId}" could not start: ${(err as Error).message}`, { cause: err });
-    }
-    closeSync(logFd); // the child has its own copy
-
-    // Identify the process before yielding to the event loop: until then it cannot have been reaped.
-    const identity = child.pid === undefined ? undefined : identify(child.pid);
-    if (!identity) {
-      const err = await new Promise<Error>((resolve) => child.once('error', resolve));
-      rmSync(dir, { recursive: true, force: true });
-      throw new OrchestrationError('RuntimeError', `container "${containerId}" could not start "${argv[0]}": ${err.message}`, { cause: err });
+      throw err;
     }
     const record: ContainerRecord = {
       version: 1,
@@ -123,18 +134,19 @@ export class ProcessRuntime implements ContainerRuntime {
       name: config.name,
       labels: options.labels,
       config,
-      process: identity,
+      process: started.main,
+      leader: started.leader,
+      supervised: this.supervisorScript !== undefined,
       logPath,
       workingDir,
       startedAt: new Date().toISOString(),
     };
     writeRecord(dir, record);
-    const t: Tracked = { dir, record, child, followers: new Set() };
+    const t: Tracked = { dir, record, child: started.child, exited: started.exited, followers: new Set() };
     containers.set(containerId, t);
-    child.once('exit', (code, signal) => this.onChildExit(nodeId, t, code, signal));
-    child.once('error', (err) => this.log.warn({ nodeId, containerId, err }, 'container process error'));
-    child.unref();
-    this.log.info({ nodeId, containerId, pid: identity.pid, command: argv[0] }, 'started container');
+    void started.exited.then(({ code, signal }) => this.onChildExit(nodeId, t, code, signal));
+    started.child.unref();
+    this.log.info({ nodeId, containerId, pid: started.main.pid, command: argv[0] }, 'started container');
     return containerId;
   }
 
@@ -210,44 +222,34 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private async stopProcess(nodeId: NodeId, t: Tracked, graceMs: number): Promise<void> {
-    const pgid = t.record.process.pid;
-    if (!groupIsOurs(t.record.process)) {
+    const { leader } = t.record;
+    if (!groupIsOurs(leader)) {
       // Nothing of ours can be left: only make sure the record says it ended.
-      this.recordExit(nodeId, t, unobservedExit('the process had ended before it was stopped'));
+      this.refreshAdopted(nodeId, t, true);
       return;
     }
-    const childExited = t.child && !t.record.exit ? new Promise<void>((r) => t.child!.once('exit', () => r())) : Promise.resolve();
-    let signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM';
+    let signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL';
     if (graceMs > 0 && !t.record.exit) {
-      signalGroup(pgid, 'SIGTERM');
-      if (!(await waitForGroupGone(pgid, graceMs))) signal = 'SIGKILL';
-    } else signal = 'SIGKILL';
-    if (signal === 'SIGKILL' && liveGroupMembers(pgid).length > 0) {
-      if (!t.record.exit) t.killedAfterGraceMs = graceMs;
-      signalGroup(pgid, 'SIGKILL');
-      await waitForGroupGone(pgid, 10_000);
+      signalGroup(leader.pid, 'SIGTERM');
+      if (await waitForGroupGone(leader.pid, graceMs)) signal = 'SIGTERM';
     }
-    if (t.child) await childExited;
+    if (signal === 'SIGKILL' && liveGroupMembers(leader.pid).length > 0) {
+      if (!t.record.exit) t.killedAfterGraceMs = graceMs;
+      signalGroup(leader.pid, 'SIGKILL');
+      await waitForGroupGone(leader.pid, 10_000);
+    }
+    if (t.exited) await t.exited;
     else if (!t.record.exit) {
-      const code = signal === 'SIGKILL' ? 137 : 143;
-      this.recordExit(nodeId, t, { exitCode: code, signal, reason: 'Error', message: `stopped with ${signal}; the exit status of an adopted process is not observable`, finishedAt: new Date().toISOString() });
+      const code = readExitFile(t.dir);
+      if (code !== undefined) this.recordExit(nodeId, t, exitOf(code, null, t.killedAfterGraceMs));
+      else this.recordExit(nodeId, t, { exitCode: signal === 'SIGKILL' ? 137 : 143, signal, reason: 'Error', message: `stopped with ${signal}; the exact exit status of an adopted process was not recorded`, finishedAt: new Date().toISOString() });
     }
     this.log.info({ nodeId, containerId: t.record.containerId, signal }, 'stopped container');
   }
 
   private onChildExit(nodeId: NodeId, t: Tracked, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.closed) return;
-    const exitCode = exitCodeOf(code, signal);
-    let message: string | undefined;
-    if (signal === 'SIGKILL' && t.killedAfterGraceMs !== undefined) message = `killed by SIGKILL after the ${t.killedAfterGraceMs} ms grace period`;
-    else if (signal) message = `terminated by ${signal}`;
-    this.recordExit(nodeId, t, {
-      exitCode,
-      ...(signal ? { signal } : {}),
-      reason: exitCode === 0 ? 'Completed' : 'Error',
-      ...(message ? { message } : {}),
-      finishedAt: new Date().toISOString(),
-    });
+    this.recordExit(nodeId, t, exitOf(code, signal, t.killedAfterGraceMs));
   }
 
   /**
@@ -265,7 +267,8 @@ export class ProcessRuntime implements ContainerRuntime {
         this.log.error({ nodeId, containerId, err }, 'could not persist a container exit');
       }
     }
-    if (groupIsOurs(t.record.process) && liveGroupMembers(t.record.process.pid).length > 0) signalGroup(t.record.process.pid, 'SIGKILL');
+    const { leader } = t.record;
+    if (groupIsOurs(leader) && liveGroupMembers(leader.pid).length > 0) signalGroup(leader.pid, 'SIGKILL');
     for (const f of t.followers) f.finish();
     this.log.info({ nodeId, containerId, exitCode: exit.exitCode, reason: exit.reason }, 'container exited');
     for (const l of this.exitListeners) {
@@ -277,10 +280,20 @@ export class ProcessRuntime implements ContainerRuntime {
     }
   }
 
-  /** For a container an earlier agent started: notices that it ended (while it is not being stopped). */
-  private refreshAdopted(nodeId: NodeId, t: Tracked): void {
-    if (t.record.exit || t.stopping || isAlive(t.record.process)) return;
-    this.recordExit(nodeId, t, unobservedExit('the process ended while no agent was watching it; its exit status is unknown'));
+  /**
+   * For a container an earlier agent started: notices that it ended, with the status its supervisor
+   * recorded, or `Unknown`. While the supervisor still runs it is about to record one: wait for it,
+   * unless `final` (the group is known to be gone).
+   */
+  private refreshAdopted(nodeId: NodeId, t: Tracked, final = false): void {
+    if (t.record.exit || (t.stopping && !final) || isAlive(t.record.process)) return;
+    const code = readExitFile(t.dir);
+    if (code !== undefined) {
+      this.recordExit(nodeId, t, exitOf(code, null, undefined));
+      return;
+    }
+    if (!final && t.record.supervised && isAlive(t.record.leader)) return;
+    this.recordExit(nodeId, t, { reason: 'Unknown', message: 'the process ended while no agent was watching it, and its exit status was not recorded', finishedAt: new Date().toISOString() });
   }
 
   private ensurePoller(): void {
@@ -310,10 +323,6 @@ export class ProcessRuntime implements ContainerRuntime {
     if (options.hostname) env.HOSTNAME = options.hostname;
     return { ...env, ...config.env };
   }
-}
-
-function unobservedExit(message: string): ExitRecord {
-  return { reason: 'Unknown', message, finishedAt: new Date().toISOString() };
 }
 
 function userOf(user: string | undefined): { uid?: number; gid?: number } {
