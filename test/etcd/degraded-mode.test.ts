@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdLeaderElector } from '../../src/cluster/leader/etcd-leader-elector.js';
 import { EtcdStateStore } from '../../src/store/etcd-store.js';
 import type { WatchEvent } from '../../src/store/state-store.js';
 import { isOrchestrationError } from '../../src/types/errors.js';
@@ -80,5 +81,49 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
     expect((await resumed).map((e) => e.key)).toEqual(['/q/after']);
     expect(await store.healthy()).toBe(true);
     expect((await store.list('/q/')).items.map((kv) => kv.key)).toEqual(['/q/after', '/q/before']);
+  });
+
+  it('makes the leader stop acting when etcd loses quorum, and never has two leaders at once', async () => {
+    const url = `${cluster.url('/degraded-election')}?timeout=3000`;
+    const stores = [await EtcdStateStore.open(url), await EtcdStateStore.open(url)];
+    const electors = stores.map((s, i) => new EtcdLeaderElector(s, { id: `r${i}`, address: `r${i}`, ttlSeconds: 2, retryMs: 200 }));
+    const leading = new Set<string>();
+    let mostAtOnce = 0;
+    const changes: string[] = [];
+    for (const e of electors) {
+      e.onChange((isLeader) => {
+        if (isLeader) leading.add(e.id);
+        else leading.delete(e.id);
+        mostAtOnce = Math.max(mostAtOnce, leading.size);
+        changes.push(`${e.id}:${isLeader ? 'leads' : 'not leading'}`);
+      });
+    }
+    const leaderAgain = () =>
+      new Promise<void>((resolve) => {
+        const offs = electors.map((e) => e.onChange((isLeader) => isLeader && (offs.forEach((off) => off()), resolve())));
+      });
+    try {
+      for (const e of electors) await e.start();
+      const leader = electors.find((e) => e.isLeader())!;
+      expect(leader).toBeDefined();
+      const stepsDown = new Promise<void>((resolve) => leader.onChange((isLeader) => !isLeader && resolve()));
+
+      await cluster.kill(1);
+      await cluster.kill(2);
+      await stepsDown;
+      expect(electors.some((e) => e.isLeader())).toBe(false);
+      expect((await stores[0].commit([leader.guard(), { op: 'put', key: '/x', value: 'x' }]).catch(() => ({ ok: false }))).ok).toBe(false);
+
+      const again = leaderAgain();
+      await cluster.restart(1);
+      await cluster.restart(2);
+      await cluster.waitHealthy();
+      await again;
+      expect(electors.filter((e) => e.isLeader())).toHaveLength(1);
+      expect(mostAtOnce).toBe(1);
+    } finally {
+      for (const e of electors) await e.stop();
+      for (const s of stores) await s.close();
+    }
   });
 });

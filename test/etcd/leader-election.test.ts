@@ -95,6 +95,23 @@ describe.skipIf(skip)('leader election on etcd', () => {
     expect((await b.store.commit([b.elector.guard(), { op: 'put', key: '/registry/x', value: 'b' }])).ok).toBe(true);
   });
 
+  it('steps the leader down at once when its election key is deleted by hand, then elects again', async () => {
+    fresh();
+    const a = await replica('a');
+    const b = await replica('b');
+    await a.elector.start();
+    await b.elector.start();
+    const [leader, other] = a.elector.isLeader() ? [a, b] : [b, a];
+    const down = new Promise<void>((resolve) => leader.elector.onChange((isLeader) => !isLeader && resolve()));
+    const someoneLeads = new Promise<void>((resolve) => {
+      for (const r of [a, b]) r.elector.onChange((isLeader) => isLeader && resolve());
+    });
+    await other.store.commit([{ op: 'delete', key: '/registry/leader' }]);
+    await down;
+    await someoneLeads;
+    expect([a.elector.isLeader(), b.elector.isLeader()].filter(Boolean)).toHaveLength(1);
+  });
+
   it('refuses writes through the guard of a replica that is not leader', async () => {
     fresh();
     const a = await replica('a');

@@ -58,6 +58,7 @@ export class EtcdLeaderElector implements LeaderElector {
   private watcher?: Watcher;
   private retryTimer?: TimerHandle;
   private attempting?: Promise<void>;
+  private registered = false;
   private again = false;
 
   constructor(private readonly store: LeasingStore, options: EtcdLeaderElectorOptions) {
@@ -140,12 +141,18 @@ export class EtcdLeaderElector implements LeaderElector {
   private async tryLead(): Promise<void> {
     if (!this.lease || !this.lease.alive()) await this.newLease();
     const lease = this.lease!;
-    if (this.isLeader()) return;
+    if (!this.registered) await this.register(lease);
+    if (this.isLeader()) {
+      if (!this.watcher) this.watchLeader(this.leaderRevision!);
+      return;
+    }
     const info: LeaderInfo = { id: this.id, address: this.address, since: new Date(this.clock.now()).toISOString() };
     const res = await this.store.commit([{ op: 'put', key: this.key, value: JSON.stringify(info), ifModRevision: 0 }], { lease: lease.id });
     if (res.ok) {
       if (!lease.alive() || !this.running) return; // lost meanwhile: the key dies with the lease
       this.transition(info, 'won the election', res.revision);
+      // Watch our own key too: if it is deleted by hand, or the lease revoked, we step down at once.
+      this.watchLeader(res.revision);
       return;
     }
     const current = await this.store.get(this.key);
@@ -164,8 +171,14 @@ export class EtcdLeaderElector implements LeaderElector {
     const keeper = new LeaseKeeper(this.store, this.timing, this.clock, this.log, (reason) => this.onLeaseLost(keeper, reason));
     await keeper.acquire();
     this.lease = keeper;
+    this.registered = false;
+  }
+
+  /** The replica record lives on the lease, so it disappears with a crashed replica. */
+  private async register(lease: LeaseKeeper): Promise<void> {
     const me: ReplicaInfo = { id: this.id, address: this.address, startedAt: this.startedAt };
-    await this.store.commit([{ op: 'put', key: this.replicasPrefix + this.id, value: JSON.stringify(me) }], { lease: keeper.id });
+    await this.store.commit([{ op: 'put', key: this.replicasPrefix + this.id, value: JSON.stringify(me) }], { lease: lease.id });
+    if (lease === this.lease) this.registered = true;
   }
 
   private onLeaseLost(keeper: LeaseKeeper, reason: string): void {
@@ -186,7 +199,7 @@ export class EtcdLeaderElector implements LeaderElector {
           if (e.type === 'delete') {
             w.close();
             if (this.watcher === w) this.watcher = undefined;
-            this.transition(undefined, 'leader gone');
+            this.transition(undefined, this.leaderRevision !== undefined ? 'stepped down: election key deleted' : 'leader gone');
             void this.attempt();
             return;
           }
