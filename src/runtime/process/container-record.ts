@@ -30,6 +30,7 @@ export interface ContainerRecord {
   name: string;
   labels: Record<string, string>;
   config: ContainerConfig;
+  hostname?: string;
   /** The container's command: its status shows this PID, and it runs while this process does. */
   process: ProcessIdentity;
   /**

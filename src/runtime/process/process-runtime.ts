@@ -118,7 +118,7 @@ export class ProcessRuntime implements ContainerRuntime {
       started = await startProcess({
         argv,
         cwd: workingDir,
-        env: this.environment(config, options),
+        env: this.environment(config, options.hostname),
         logPath,
         ...userOf(config.user),
         ...(this.supervisorScript ? { supervisor: { script: this.supervisorScript, exitFile: join(dir, EXIT_FILE) } } : {}),
@@ -134,6 +134,7 @@ export class ProcessRuntime implements ContainerRuntime {
       name: config.name,
       labels: options.labels,
       config,
+      ...(options.hostname ? { hostname: options.hostname } : {}),
       process: started.main,
       leader: started.leader,
       supervised: this.supervisorScript !== undefined,
@@ -194,7 +195,13 @@ export class ProcessRuntime implements ContainerRuntime {
     const t = this.nodes.get(nodeId)?.get(containerId);
     if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
     const follow = options.follow === true && !t.record.exit;
-    const { stream, control } = await logStream(t.record.logPath, { ...options, follow }, (c) => t.followers.delete(c));
+    let opened: Awaited<ReturnType<typeof logStream>>;
+    try {
+      opened = await logStream(t.record.logPath, { ...options, follow }, (c) => t.followers.delete(c));
+    } catch {
+      throw OrchestrationError.notFound('log of container', `${nodeId}/${containerId}`);
+    }
+    const { stream, control } = opened;
     if (follow) {
       t.followers.add(control);
       if (t.record.exit) control.finish(); // it ended while the stream was being opened
@@ -206,7 +213,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const t = this.nodes.get(nodeId)?.get(containerId);
     if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
     if (t.record.exit) throw new OrchestrationError('RuntimeError', `container "${containerId}" is not running`);
-    return execProcess(command, t.record.workingDir, this.environment(t.record.config, { labels: t.record.labels }), options);
+    return execProcess(command, t.record.workingDir, this.environment(t.record.config, t.record.hostname), options);
   }
 
   onExit(listener: (nodeId: NodeId, containerId: ContainerId) => void): void {
@@ -228,13 +235,14 @@ export class ProcessRuntime implements ContainerRuntime {
       this.refreshAdopted(nodeId, t, true);
       return;
     }
+    if (t.record.exit && liveGroupMembers(leader.pid).length === 0) return;
     let signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL';
     if (graceMs > 0 && !t.record.exit) {
       signalGroup(leader.pid, 'SIGTERM');
       if (await waitForGroupGone(leader.pid, graceMs)) signal = 'SIGTERM';
     }
     if (signal === 'SIGKILL' && liveGroupMembers(leader.pid).length > 0) {
-      if (!t.record.exit) t.killedAfterGraceMs = graceMs;
+      if (!t.record.exit && graceMs > 0) t.killedAfterGraceMs = graceMs;
       signalGroup(leader.pid, 'SIGKILL');
       await waitForGroupGone(leader.pid, 10_000);
     }
@@ -316,11 +324,11 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /** A clean environment: the agent's own variables (its token among them) never reach a container. */
-  private environment(config: ContainerConfig, options: Pick<CreateContainerOptions, 'hostname'> & { labels: Record<string, string> }): Record<string, string> {
+  private environment(config: ContainerConfig, hostname: string | undefined): Record<string, string> {
     const env: Record<string, string> = { PATH: process.env.PATH ?? DEFAULT_PATH };
     if (process.env.HOME) env.HOME = process.env.HOME;
     if (process.env.LANG) env.LANG = process.env.LANG;
-    if (options.hostname) env.HOSTNAME = options.hostname;
+    if (hostname) env.HOSTNAME = hostname;
     return { ...env, ...config.env };
   }
 }
