@@ -141,7 +141,7 @@ export function createEtcdClient(options: EtcdStoreOptions): Etcd3 {
 export function etcdError(err: unknown, what: string): OrchestrationError {
   if (err instanceof OrchestrationError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof EtcdAuthenticationFailedError) return new OrchestrationError('Unauthorized', `etcd refused the credentials (${what}): ${message}`, { cause: err });
+  if (err instanceof EtcdAuthenticationFailedError || /user name is empty|authentication failed/.test(message)) return new OrchestrationError('Unauthorized', `etcd refused the credentials (${what}): ${message}`, { cause: err });
   if (err instanceof EtcdPermissionDeniedError) return new OrchestrationError('Forbidden', `etcd denied ${what}: ${message}`, { cause: err });
   if (/request is too large|too many operations in txn/.test(message)) {
     return new OrchestrationError('TooLarge', `etcd refused ${what} as too large (raise etcd's --max-request-bytes / --max-txn-ops): ${message}`, { cause: err });

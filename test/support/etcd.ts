@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, closeSync, rmSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,33 @@ export interface EtcdClusterOptions {
   /** Raft heartbeat and election timeout (ms): etcd's defaults unless told. */
   heartbeatMs?: number;
   electionMs?: number;
+  /** Serve clients over TLS with these PEM files (see makeTestCertificates); peers stay plain on loopback. */
+  tls?: TestCertificates & { clientCertAuth?: boolean };
+}
+
+/** PEM files of a throwaway CA, a server certificate for 127.0.0.1/localhost, and a client certificate. */
+export interface TestCertificates {
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** Makes a CA and server/client certificates with openssl in `dir`. */
+export function makeTestCertificates(dir: string): TestCertificates {
+  const f = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=orch-test-ca', '-keyout', f('ca.key'), '-out', f('ca.pem'));
+  for (const [name, cn, ext] of [
+    ['server', 'localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth'],
+    ['client', 'root', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    writeFileSync(f(`${name}.ext`), ext + '\n');
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`));
+    ssl('x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f(`${name}.ext`), '-out', f(`${name}.pem`));
+  }
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
 }
 
 const running = new Set<ChildProcess>();
@@ -62,7 +90,8 @@ export class EtcdCluster {
     const members: EtcdMember[] = [];
     for (let i = 0; i < count; i++) {
       const [client, peer] = [await freePort(), await freePort()];
-      members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: join(root, `m${i}`) });
+      const scheme = options.tls ? 'https' : 'http';
+      members.push({ name: `m${i}`, clientUrl: `${scheme}://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}`, dataDir: join(root, `m${i}`) });
     }
     const cluster = new EtcdCluster(root, members, options);
     try {
@@ -77,7 +106,7 @@ export class EtcdCluster {
 
   /** `etcd://127.0.0.1:P1,127.0.0.1:P2,…` for EtcdStateStore. */
   url(prefix = ''): string {
-    return `etcd://${this.members.map((m) => m.clientUrl.replace('http://', '')).join(',')}${prefix}`;
+    return `etcd://${this.members.map((m) => m.clientUrl.replace(/^https?:\/\//, '')).join(',')}${prefix}`;
   }
 
   endpoints(): string[] {
@@ -105,7 +134,7 @@ export class EtcdCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const live = this.members.filter((m) => m.process && m.process.exitCode === null && m.process.signalCode === null);
-      const states = await Promise.all(live.map((m) => memberHealthy(m.clientUrl)));
+      const states = await Promise.all(live.map((m) => memberHealthy(m.clientUrl, this.options.tls)));
       if (live.length > 0 && states.every(Boolean)) return;
       for (const m of this.members) {
         if (m.process && m.process.exitCode !== null && m.process.exitCode !== 0 && !m.process.killed) {
@@ -139,6 +168,9 @@ export class EtcdCluster {
       '--election-timeout', String(this.options.electionMs ?? 1000),
       '--logger', 'zap',
       '--log-level', 'warn',
+      ...(this.options.tls
+        ? ['--cert-file', this.options.tls.serverCert, '--key-file', this.options.tls.serverKey, '--trusted-ca-file', this.options.tls.ca, ...(this.options.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
+        : []),
     ];
     const log = openSync(join(this.root, `${m.name}.log`), 'a');
     const child = spawn('etcd', args, { stdio: ['ignore', log, log] });
@@ -157,14 +189,29 @@ export class EtcdCluster {
   }
 }
 
-async function memberHealthy(clientUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(2000) });
-    const body = (await res.json()) as { health?: string };
-    return body.health === 'true';
-  } catch {
-    return false;
+async function memberHealthy(clientUrl: string, tls?: TestCertificates): Promise<boolean> {
+  if (!tls) {
+    try {
+      const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { health?: string };
+      return body.health === 'true';
+    } catch {
+      return false;
+    }
   }
+  return new Promise((resolve) => {
+    const req = httpsGet(
+      `${clientUrl}/health`,
+      { ca: readFileSync(tls.ca), cert: readFileSync(tls.clientCert), key: readFileSync(tls.clientKey), timeout: 2000 },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body.includes('"health":"true"')));
+      },
+    );
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 function installExitHook(): void {
