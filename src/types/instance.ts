@@ -62,8 +62,12 @@ export interface WorkloadInstance extends ObjectMeta {
   scheduledAt?: string;
   startedAt?: string;
   finishedAt?: string;
+  /** Since when the instance has been ready without interruption (for minReadySeconds). */
+  readySince?: string;
   /** Set by the control plane to ask the agent to stop the instance; its agent then removes it. */
   deletionRequestedAt?: string;
+  /** How long its containers get between SIGTERM and SIGKILL (from the template, kept for the agent). */
+  gracePeriodSeconds?: number;
   /** For jobs: which completion index this instance works on. */
   completionIndex?: number;
 }
@@ -87,4 +91,5 @@ export interface InstanceStatusReport {
   message?: string;
   startedAt?: string;
   finishedAt?: string;
+  readySince?: string;
 }

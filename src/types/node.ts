@@ -20,6 +20,8 @@ export interface Node extends ObjectMeta {
   address?: string;
   /** Cordoned: Running instances stay, new ones are not placed here. */
   unschedulable: boolean;
+  /** Being drained: its instances are moved elsewhere one by one, each new copy Running before the old stops. */
+  draining?: boolean;
   /** The runtime the agent drives (`oci`, `process`, `simulated`). */
   runtime?: string;
   lastHeartbeat: string;

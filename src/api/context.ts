@@ -1,0 +1,47 @@
+import type { Readable } from 'node:stream';
+import type { ExecOptions, ExecSession, LogOptions } from '../runtime/container-runtime.js';
+import type { ClusterStore } from '../store/cluster-store.js';
+import type { EventRecorder } from '../lib/event-recorder.js';
+import type { WorkloadInstance } from '../types/instance.js';
+import type { Logger } from '../types/logger.js';
+import type { Node } from '../types/node.js';
+import type { Authenticator } from './auth.js';
+import type { InstanceService } from './instance-service.js';
+import type { Metrics } from './metrics.js';
+import type { NodeService } from './node-service.js';
+import type { WorkloadService } from './workload-service.js';
+
+/**
+ * Reaches the agent that runs an instance, for what only it can do (logs, exec). In-process agents
+ * are called directly; remote ones over HTTP at the node's address.
+ */
+export interface NodeGateway {
+  logs(node: Node, instance: WorkloadInstance, container: string, options: LogOptions): Promise<Readable>;
+  exec(node: Node, instance: WorkloadInstance, container: string, command: string[], options: ExecOptions): Promise<ExecSession>;
+}
+
+/** What `cluster info` shows beyond counts: who leads, which store, which replicas. */
+export interface ControlPlaneInfo {
+  version: string;
+  store: string;
+  startedAt: string;
+  leader(): { id: string; address?: string; since?: string } | undefined;
+  replicas(): Promise<Array<{ id: string; address?: string }>>;
+  /** Orchestrator figures, when this replica runs one. */
+  stats?(): Record<string, number>;
+  /** Scheduler explanation of where a workload's next instance could go (`workload explain`). */
+  explain?(workloadId: string): Promise<unknown>;
+}
+
+export interface ApiContext {
+  store: ClusterStore;
+  workloads: WorkloadService;
+  nodes: NodeService;
+  instances: InstanceService;
+  auth: Authenticator;
+  gateway: NodeGateway;
+  metrics: Metrics;
+  events: EventRecorder;
+  info: ControlPlaneInfo;
+  log: Logger;
+}

@@ -1,0 +1,103 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Principal } from './auth.js';
+
+export interface RouteDef {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Fastify path syntax: `/api/v1/workloads/:id`. */
+  url: string;
+  summary: string;
+  tag: string;
+  /** The schema the handler validates its body with; the same one goes into /openapi.json. */
+  body?: z.ZodType;
+  query?: Record<string, { type: 'string' | 'integer' | 'boolean'; description: string }>;
+  /** Success status and what it returns. */
+  response: { status: number; description: string; schema?: z.ZodType | object };
+  /** Served without a token (only /health). */
+  public?: boolean;
+  /** The response is a stream (logs, exec, watch). */
+  streaming?: string;
+}
+
+export type Handler = (req: FastifyRequest, reply: FastifyReply, principal: Principal) => Promise<unknown>;
+
+/**
+ * Every route is declared once, with its schemas: Fastify serves it, and /openapi.json is generated
+ * from the same declarations, so the documentation cannot drift from what is validated.
+ */
+export class RouteRegistry {
+  readonly defs: RouteDef[] = [];
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly authenticate: (req: FastifyRequest) => Promise<Principal>,
+  ) {}
+
+  add(def: RouteDef, handler: Handler): void {
+    this.defs.push(def);
+    this.app.route({
+      method: def.method,
+      url: def.url,
+      handler: async (req, reply) => {
+        const principal = def.public ? ({ kind: 'admin' } as Principal) : await this.authenticate(req);
+        const result = await handler(req, reply, principal);
+        if (reply.sent || def.streaming) return reply;
+        reply.status(def.response.status);
+        return result;
+      },
+    });
+  }
+
+  openapi(info: { version: string }): object {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const d of this.defs) {
+      const path = d.url.replace(/:(\w+)/g, '{$1}');
+      const params = [...d.url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' }, description: m[1] === 'id' ? 'id or name' : m[1] }));
+      const query = Object.entries(d.query ?? {}).map(([name, q]) => ({ name, in: 'query', required: false, schema: { type: q.type }, description: q.description }));
+      const responseSchema = d.response.schema instanceof z.ZodType ? toSchema(d.response.schema) : d.response.schema;
+      (paths[path] ??= {})[d.method.toLowerCase()] = {
+        summary: d.summary,
+        tags: [d.tag],
+        security: d.public ? [] : [{ bearer: [] }],
+        parameters: [...params, ...query],
+        ...(d.body ? { requestBody: { required: true, content: { 'application/json': { schema: toSchema(d.body) }, 'application/yaml': { schema: toSchema(d.body) } } } } : {}),
+        responses: {
+          [d.response.status]: {
+            description: d.response.description,
+            content: { [d.streaming ?? 'application/json']: responseSchema ? { schema: responseSchema } : {} },
+          },
+          default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+        },
+      };
+    }
+    return {
+      openapi: '3.1.0',
+      info: { title: 'orchestrator API', version: info.version, description: 'Workloads, nodes, instances and events of an orchestrator cluster.' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+        schemas: {
+          Error: {
+            type: 'object',
+            required: ['error'],
+            properties: {
+              error: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: {
+                  code: { type: 'string', enum: ['InvalidInput', 'NotFound', 'Conflict', 'SchedulingError', 'RuntimeError', 'ClusterError', 'StateError', 'Unauthorized', 'Forbidden', 'TooLarge', 'RateLimited', 'Unavailable', 'Gone', 'Internal'] },
+                  message: { type: 'string' },
+                  details: {},
+                },
+              },
+            },
+          },
+        },
+      },
+      paths,
+    };
+  }
+}
+
+function toSchema(schema: z.ZodType): object {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as object;
+}

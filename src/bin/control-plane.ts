@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Agent } from '../agent/agent.js';
+import { LocalGateway } from '../agent/local-gateway.js';
+import { Authenticator, ensureAdminToken } from '../api/auth.js';
+import { ApiClient } from '../api/client.js';
+import type { ControlPlaneInfo, NodeGateway } from '../api/context.js';
+import { InstanceService } from '../api/instance-service.js';
+import { Metrics } from '../api/metrics.js';
+import { NodeService } from '../api/node-service.js';
+import { buildApiServer } from '../api/server.js';
+import { WorkloadService } from '../api/workload-service.js';
+import type { ClusterManager } from '../cluster/cluster-manager.js';
+import { LocalLeaderElector, type LeaderElector } from '../cluster/leader/index.js';
+import { StoreClusterManager, type HeartbeatTimeouts } from '../cluster/store-cluster-manager.js';
+import { Orchestrator } from '../core/orchestrator.js';
+import { EventRecorder } from '../lib/event-recorder.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { createScheduler, type SchedulerName } from '../scheduler/index.js';
+import { ClusterStore } from '../store/cluster-store.js';
+import { storeEventSink } from '../store/event-log.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Logger } from '../types/logger.js';
+import type { NodeRegistration } from '../types/node.js';
+import { registerMetrics } from './metrics-wiring.js';
+
+export const VERSION = '0.1.0';
+
+export interface ControlPlaneOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  store: StateStore;
+  log: Logger;
+  scheduler?: SchedulerName;
+  /** Runs the local node's agent in this process with this runtime (the single-machine cluster). */
+  localAgent?: { runtime: ContainerRuntime; node: NodeRegistration & { id: string }; concurrency?: number };
+  elector?: LeaderElector;
+  clusterManager?: (store: ClusterStore) => ClusterManager;
+  heartbeatTimeouts?: HeartbeatTimeouts;
+  /** Reaches agents on other machines (logs, exec); set by the multi-node wiring. */
+  remoteGateway?: NodeGateway;
+  bodyLimit?: number;
+  resyncIntervalMs?: number;
+}
+
+export interface ControlPlane {
+  url: string;
+  adminToken: string;
+  app: FastifyInstance;
+  store: ClusterStore;
+  orchestrator: Orchestrator;
+  elector: LeaderElector;
+  agent?: Agent;
+  gateway: LocalGateway;
+  events: EventRecorder;
+  stop(): Promise<void>;
+}
+
+/**
+ * Assembles and starts a control plane: store, scheduler, orchestrator, API, and — for a single
+ * machine — the local node's agent. The one place concrete parts meet (with `bin/`).
+ */
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = o.log;
+  const store = new ClusterStore(o.store);
+  const adminToken = ensureAdminToken(dataDir);
+  const events = new EventRecorder(storeEventSink(store), log.child({ component: 'events' }));
+  const scheduler = createScheduler(o.scheduler ?? 'default');
+  const clusterManager = o.clusterManager?.(store) ?? new StoreClusterManager(store, log.child({ component: 'membership' }), o.heartbeatTimeouts);
+  const startedAt = new Date().toISOString();
+  let url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  const elector = o.elector ?? new LocalLeaderElector(`${o.host}:${o.port}`, url);
+
+  const orchestrator = new Orchestrator({ store, scheduler, clusterManager, events, log, leadership: elector, resyncIntervalMs: o.resyncIntervalMs });
+  const gateway = new LocalGateway(o.remoteGateway);
+  const metrics = new Metrics();
+  const info: ControlPlaneInfo = {
+    version: VERSION,
+    store: o.store.name,
+    startedAt,
+    leader: () => elector.leaderInfo(),
+    replicas: () => elector.replicas(),
+    stats: () => ({ ...orchestrator.stats(), leader: elector.isLeader() ? 1 : 0 }),
+  };
+  const app = buildApiServer(
+    { store, workloads: new WorkloadService(store), nodes: new NodeService(store), instances: new InstanceService(store), auth: new Authenticator(adminToken, store), gateway, metrics, events, info, log: log.child({ component: 'api' }) },
+    { bodyLimit: o.bodyLimit },
+  );
+  registerMetrics(metrics, orchestrator, o.store);
+
+  await elector.start();
+  let orchestratorRunning = false;
+  const startOrchestrator = async () => {
+    if (orchestratorRunning) return;
+    orchestratorRunning = true;
+    await orchestrator.start();
+  };
+  // Every replica keeps its cache (for explain and stats); only the leader's reconciles write.
+  await startOrchestrator();
+  elector.onChange((leading) => {
+    log.info({ leading, leader: elector.leaderInfo()?.id }, leading ? 'became leader' : 'not leader');
+    if (leading) for (const id of orchestrator.cache.workloadIds()) orchestrator.enqueue(id);
+  });
+
+  const address = await app.listen({ host: o.host, port: o.port });
+  url = address.replace('0.0.0.0', '127.0.0.1');
+
+  let agent: Agent | undefined;
+  let client: ApiClient | undefined;
+  if (o.localAgent) {
+    client = new ApiClient({ server: url, token: adminToken });
+    agent = new Agent({ client, runtime: o.localAgent.runtime, nodes: [{ ...o.localAgent.node, address: url }], log, concurrency: o.localAgent.concurrency });
+    gateway.add(agent);
+    await agent.start();
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      // The agent stops watching but leaves containers running: they are adopted on the next start.
+      await agent?.stop();
+      client?.close();
+      await orchestrator.stop();
+      await elector.stop().catch(() => {});
+      await app.close();
+      await events.flush();
+      await o.localAgent?.runtime.close?.();
+      await o.store.close();
+    })());
+
+  return { url, adminToken, app, store, orchestrator, elector, agent, gateway, events, stop };
+}
+
+export function defaultDataDir(): string {
+  return join(process.cwd(), 'data');
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * orchestrator-api: the control plane. With no flags, a whole single-machine cluster: API on
+ * 127.0.0.1:8080, SQLite state under ./data, and this machine as its one node, running containers
+ * with runc when it can (root and runc present) and as plain processes otherwise.
+ */
+import { Command, Option } from 'commander';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { createRuntime, detectRuntime, type RuntimeName } from '../runtime/index.js';
+import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import type { StateStore } from '../store/state-store.js';
+import type { Logger } from '../types/logger.js';
+import { startControlPlane, VERSION } from './control-plane.js';
+import { allocatableOf, measureCapacity } from './machine.js';
+import { defaultNodeName, envFor, parseLabels, parseListen } from './options.js';
+
+const program = new Command('orchestrator-api')
+  .description('Control plane of the orchestrator; with no flags, a whole single-machine cluster.')
+  .version(VERSION)
+  .addOption(new Option('--listen <host:port>', 'where the API listens').env('ORCHESTRATOR_LISTEN').default('127.0.0.1:8080'))
+  .addOption(new Option('--data-dir <dir>', 'state, tokens and the local node\'s containers').env('ORCHESTRATOR_DATA_DIR').default('./data'))
+  .addOption(new Option('--store <url>', 'sqlite (default, file in the data dir), sqlite:PATH, memory, or etcd://h1:2379,h2:2379').env('ORCHESTRATOR_STORE').default('sqlite'))
+  .addOption(new Option('--runtime <name>', 'the local node\'s runtime: auto, oci, process, simulated, or none (no local node)').env('ORCHESTRATOR_RUNTIME').default('auto'))
+  .addOption(new Option('--scheduler <name>', 'default, resource-aware or round-robin').env('ORCHESTRATOR_SCHEDULER').default('default'))
+  .addOption(new Option('--node-name <name>', 'name of the local node').env('ORCHESTRATOR_NODE_NAME'))
+  .addOption(new Option('--labels <k=v,...>', 'labels of the local node').env('ORCHESTRATOR_LABELS'))
+  .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('ORCHESTRATOR_LOG_LEVEL').default('info'))
+  .addOption(new Option('--sqlite-sync <mode>', 'full (fsync each commit) or normal (survives process crashes only)').env('ORCHESTRATOR_SQLITE_SYNC').default('full'))
+  .action(main);
+
+async function main(opts: Record<string, string>): Promise<void> {
+  const log = pino({ level: opts.logLevel, base: { service: 'orchestrator-api' } }, pino.destination(2)) as unknown as Logger;
+  const { host, port } = parseListen(opts.listen);
+  const dataDir = resolve(opts.dataDir);
+  const store = await openStore(opts.store, dataDir, opts.sqliteSync === 'normal' ? 'normal' : 'full', log);
+
+  let localAgent;
+  if (opts.runtime !== 'none') {
+    const runtime = await openRuntime(opts.runtime, dataDir, log);
+    const name = opts.nodeName ?? envFor('node-name') ?? defaultNodeName();
+    const capacity = measureCapacity(dataDir);
+    localAgent = {
+      runtime,
+      node: { id: name, name, capacity, allocatable: allocatableOf(capacity), labels: parseLabels(opts.labels ? [opts.labels] : []), taints: [], runtime: runtime.name },
+    };
+  }
+
+  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent });
+  process.stderr.write(
+    `orchestrator-api ${VERSION} listening on ${cp.url}\n` +
+      `  store:   ${store.name}${store.name === 'sqlite' ? ` (${join(dataDir, 'state.db')})` : ''}\n` +
+      `  node:    ${localAgent ? `${localAgent.node.name} (${localAgent.runtime.name} runtime, ${localAgent.node.capacity.cpuCores} cores, ${localAgent.node.capacity.memoryMb} MB)` : 'none (control plane only)'}\n` +
+      `  token:   ${join(dataDir, 'admin.token')}\n` +
+      `  try:     npx orchestrator-cli cluster info\n`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down; containers keep running and are adopted at the next start');
+    cp.stop().then(
+      () => process.exit(0),
+      (err) => {
+        log.error({ err: String(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function openStore(spec: string, dataDir: string, sync: 'full' | 'normal', log: Logger): Promise<StateStore> {
+  if (spec === 'memory') return new (await import('../store/memory-store.js')).MemoryStateStore();
+  if (spec === 'sqlite' || spec.startsWith('sqlite:')) {
+    const { SqliteStateStore } = await import('../store/sqlite-store.js');
+    return new SqliteStateStore(spec === 'sqlite' ? join(dataDir, 'state.db') : resolve(spec.slice('sqlite:'.length)), { synchronous: sync });
+  }
+  if (spec.startsWith('etcd://') || spec.startsWith('etcds://')) {
+    const { parseEtcdUrl } = await import('../store/etcd-url.js');
+    const { EtcdStateStore } = await import('../store/etcd-store.js');
+    return new EtcdStateStore(parseEtcdUrl(spec), log.child({ component: 'etcd' }));
+  }
+  throw new Error(`--store: "${spec}" is not sqlite, sqlite:PATH, memory or etcd://…`);
+}
+
+async function openRuntime(name: string, dataDir: string, log: Logger): Promise<ContainerRuntime> {
+  const choice = name === 'auto' ? detectRuntime() : (name as RuntimeName);
+  const options = { dataDir: join(dataDir, 'runtime', choice), logger: log.child({ component: `runtime-${choice}` }) };
+  if (name === 'auto' && choice === 'oci') {
+    try {
+      return await createRuntime('oci', options);
+    } catch (err) {
+      log.warn({ err: String(err) }, 'runc found but the OCI runtime could not start; using the process runtime');
+      return createRuntime('process', { ...options, dataDir: join(dataDir, 'runtime', 'process') });
+    }
+  }
+  return createRuntime(choice, options);
+}
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`orchestrator-api: ${err.message}\n`);
+  process.exit(1);
+});
