@@ -63,10 +63,12 @@ export class Prober {
     const { clock, config, membership } = this.d;
     const seq = this.d.nextSeq();
     const self = membership.self();
+    // The nack must reach the origin before its probe period ends (it sent us the request one probe
+    // timeout into the period), or it counts against the origin's own health: answer at 80 %.
     const timer = clock.setTimeout(() => {
       this.handlers.delete(seq);
       this.d.send(req.fromAddr, { t: 'nack', seq: req.seq });
-    }, config.probeTimeoutMs);
+    }, Math.floor(config.probeTimeoutMs * 0.8));
     this.handlers.set(seq, {
       ack: () => {
         clock.clearTimeout(timer);
