@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../../types/container.js';
 import type { ContainerStatus } from '../../types/instance.js';
@@ -46,16 +46,14 @@ export interface ContainerRecord {
   exit?: ExitRecord;
 }
 
-/** Atomic replace (write, fsync, rename): a crash leaves the old record or the new one, never half. */
+/**
+ * Atomic replace (write, rename): an agent that crashes leaves the old record or the new one, never
+ * half. No fsync: the record has to survive the agent, not the machine; after a power loss the boot id
+ * differs, every recorded process is known dead, and an unreadable record is cleared as debris.
+ */
 export function writeRecord(dir: string, record: ContainerRecord): void {
   const tmp = join(dir, `${RECORD_FILE}.tmp`);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(record));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
   renameSync(tmp, join(dir, RECORD_FILE));
 }
 

@@ -71,3 +71,13 @@ export function liveGroupMembers(pgid: number): number[] {
   }
   return members;
 }
+
+/** True while any process is in group `pgid`, zombies included (one kill(2), no /proc scan). */
+export function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,4 +1,4 @@
-import { isAlive, liveGroupMembers, pidExists, type ProcessIdentity } from './proc-stat.js';
+import { groupExists, isAlive, liveGroupMembers, pidExists, type ProcessIdentity } from './proc-stat.js';
 
 /**
  * Whether signalling the process group led by `leader` can only reach processes of ours. While the
@@ -23,12 +23,13 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 
 /**
  * Resolves true once no live member of the group is left, false when `timeoutMs` passes first. It
- * polls /proc because a group has no exit event and its members need not be our children.
+ * polls because a group has no exit event and its members need not be our children; while the leader
+ * runs, one read of its stat answers, and /proc is scanned only once it is gone.
  */
-export async function waitForGroupGone(pgid: number, timeoutMs: number, pollMs = 25): Promise<boolean> {
+export async function waitForGroupGone(leader: ProcessIdentity, timeoutMs: number, pollMs = 20): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (liveGroupMembers(pgid).length === 0) return true;
+    if (!groupExists(leader.pid) || (!isAlive(leader) && liveGroupMembers(leader.pid).length === 0)) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
   }

@@ -11,7 +11,7 @@ import { exitOf, LOG_FILE, readRecord, statusOfRecord, writeRecord, type Contain
 import { logStream, type FollowControl } from './log-file.js';
 import { execProcess } from './process-exec.js';
 import { groupIsOurs, signalGroup, waitForGroupGone } from './process-group.js';
-import { isAlive, liveGroupMembers } from './proc-stat.js';
+import { groupExists, isAlive, liveGroupMembers } from './proc-stat.js';
 import { startProcess, type StartedProcess } from './start-process.js';
 import { EXIT_FILE, installSupervisor, readExitFile, supervisorSupported } from './supervisor.js';
 
@@ -235,16 +235,16 @@ export class ProcessRuntime implements ContainerRuntime {
       this.refreshAdopted(nodeId, t, true);
       return;
     }
-    if (t.record.exit && liveGroupMembers(leader.pid).length === 0) return;
+    if (t.record.exit && !groupExists(leader.pid)) return;
     let signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL';
     if (graceMs > 0 && !t.record.exit) {
       signalGroup(leader.pid, 'SIGTERM');
-      if (await waitForGroupGone(leader.pid, graceMs)) signal = 'SIGTERM';
+      if (await waitForGroupGone(leader, graceMs)) signal = 'SIGTERM';
     }
     if (signal === 'SIGKILL' && liveGroupMembers(leader.pid).length > 0) {
       if (!t.record.exit && graceMs > 0) t.killedAfterGraceMs = graceMs;
       signalGroup(leader.pid, 'SIGKILL');
-      await waitForGroupGone(leader.pid, 10_000);
+      await waitForGroupGone(leader, 10_000);
     }
     if (t.exited) await t.exited;
     else if (!t.record.exit) {
@@ -276,7 +276,7 @@ export class ProcessRuntime implements ContainerRuntime {
       }
     }
     const { leader } = t.record;
-    if (groupIsOurs(leader) && liveGroupMembers(leader.pid).length > 0) signalGroup(leader.pid, 'SIGKILL');
+    if (groupIsOurs(leader)) signalGroup(leader.pid, 'SIGKILL'); // no-op when the group is empty
     for (const f of t.followers) f.finish();
     this.log.info({ nodeId, containerId, exitCode: exit.exitCode, reason: exit.reason }, 'container exited');
     for (const l of this.exitListeners) {

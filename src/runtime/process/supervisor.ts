@@ -13,7 +13,8 @@ export const EXIT_FILE = 'exit';
  *   SIGINT/SIGQUIT back at their defaults (an asynchronous list would otherwise ignore them);
  * - traps TERM/INT/HUP/QUIT with a no-op, so a signal to the process group reaches the command and the
  *   supervisor stays to see how it ends (a SIGKILL ends both: then the agent records 137);
- * - writes the exit status (128+N for signal N) to the exit file and exits with it.
+ * - writes the exit status (128+N for signal N) to the exit file, one small write() that a reader
+ *   sees whole or not at all (an empty file reads as "not yet"), and exits with it.
  * `kill -0` tells a `wait` interrupted by a trapped signal (command still there) from a real exit.
  */
 export const SUPERVISOR_SCRIPT = `# orchestrator process-runtime supervisor: sh supervisor.sh EXIT_FILE COMMAND [ARG...]
@@ -29,7 +30,7 @@ while :; do
   st=$?
   kill -0 "$child" 2>/dev/null || break
 done
-echo "$st" > "$exitfile.tmp" && mv -f "$exitfile.tmp" "$exitfile"
+echo "$st" > "$exitfile"
 exit "$st"
 `;
 
