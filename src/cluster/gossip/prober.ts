@@ -11,8 +11,8 @@ export interface ProberDeps {
   random: Random;
   awareness: Awareness;
   membership: Membership;
-  /** Sends one message to `to` as a packet, with whatever updates fit piggybacked. */
-  send(to: string, message: Message): void;
+  /** Sends `message` (and `also`) to `to` as one packet, with whatever queued updates fit piggybacked. */
+  send(to: string, message: Message, also?: Message[]): void;
   /** A message over the reliable stream; undefined when the peer could not be reached. */
   exchange(to: string, message: StreamMessage, timeoutMs: number): Promise<StreamMessage | undefined>;
   nextSeq(): number;
@@ -28,7 +28,8 @@ interface AckHandler {
  * ping, and if no ack within the probe timeout, pings through `indirectChecks` other members plus a
  * TCP ping; if nothing answers by the end of the period, the member is suspected. The period and
  * the wait stretch with our own awareness score (Lifeguard), so an overloaded member backs off
- * instead of accusing healthy ones. Also serves as the helper for other members' indirect probes.
+ * instead of accusing healthy ones. A suspect that is probed gets its suspicion with the ping, so it
+ * can refute at once (Lifeguard's buddy system). Also serves as the helper for other members' indirect probes.
  */
 export class Prober {
   private readonly handlers = new Map<number, AckHandler>();
@@ -121,7 +122,8 @@ export class Prober {
     };
     this.handlers.set(seq, { ack: () => finish(true), nack: () => nacks++ });
     const ping = { t: 'ping' as const, seq, target: target.name, from: self.name, fromAddr: self.address };
-    this.d.send(target.address, ping);
+    // Lifeguard's buddy system: a suspect hears of its suspicion from the prober itself, at once.
+    this.d.send(target.address, ping, target.state === 'suspect' ? [{ t: 'suspect', name: target.name, inc: target.incarnation, from: self.name }] : []);
 
     timers.push(
       clock.setTimeout(() => {

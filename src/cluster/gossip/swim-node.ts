@@ -77,7 +77,7 @@ export class SwimNode {
       random: this.random,
       awareness: this.awareness,
       membership: this.membership,
-      send: (to, m) => this.send(to, m),
+      send: (to, m, also) => this.send(to, m, also),
       exchange: (to, m, timeoutMs) => this.exchange(to, m, timeoutMs),
       nextSeq: () => ++this.seq,
     });
@@ -187,11 +187,12 @@ export class SwimNode {
     return this.awareness.score();
   }
 
-  /** Sends `message` to `to` with as many queued updates piggybacked as fit in one packet. */
-  private send(to: string, message: Message): void {
+  /** Sends `message` (and `also`) to `to` with as many queued updates piggybacked as fit in one packet. */
+  private send(to: string, message: Message, also: Message[] = []): void {
     if (this.stopped) return;
-    const extra = this.broadcasts.take(PACKET_OVERHEAD, this.o.config.packetBudgetBytes - encodedSize(message) - PACKET_OVERHEAD);
-    this.sendPacket(to, [message, ...extra]);
+    const used = [message, ...also].reduce((sum, m) => sum + encodedSize(m), 0);
+    const extra = this.broadcasts.take(PACKET_OVERHEAD, this.o.config.packetBudgetBytes - used - PACKET_OVERHEAD);
+    this.sendPacket(to, [message, ...also, ...extra]);
   }
 
   private sendPacket(to: string, messages: Message[]): void {
