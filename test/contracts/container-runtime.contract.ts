@@ -26,6 +26,11 @@ export type ContainerBehaviour =
 export interface RuntimeContractFixture {
   /** The config fields (`image`, `command`, `args`, `env`) that make a container behave as asked. */
   commandFor(behaviour: ContainerBehaviour): Partial<ContainerConfig>;
+  /**
+   * For runtimes with exec: a command to exec in a running container that prints `stdout` (to its
+   * stdout), `stderr` (to its stderr) and exits with `exitCode`.
+   */
+  execCommand?: { command: string[]; stdout: string; stderr: string; exitCode: number };
   /** Runs after the runtime is closed, to delete temp dirs and the like. */
   cleanup?(): Promise<void>;
 }
@@ -233,6 +238,15 @@ export function containerRuntimeContract(name: string, open: () => Promise<Conta
       await expect(runtime.createContainer(NODE_A, id, configFor({ kind: 'cannotStart' }), { labels: {} })).rejects.toSatisfy((e) => isOrchestrationError(e, 'RuntimeError'));
       expect(await runtime.listContainers(NODE_A)).toEqual([]);
       await expect(runtime.getContainerStatus(NODE_A, id)).rejects.toSatisfy((e) => isOrchestrationError(e, 'NotFound'));
+    });
+
+    it('execs a command in a running container, with its output and exit code', async () => {
+      if (!runtime.exec || !runtime.capabilities.exec || !fixture.execCommand) return;
+      const { command, stdout, stderr, exitCode } = fixture.execCommand;
+      const { node, id } = await start({ kind: 'runsForever' });
+      const session = await runtime.exec(node, id, command, {});
+      const [out, err, code] = await Promise.all([readAll(session.stdout), readAll(session.stderr), session.exitCode]);
+      expect({ out, err, code }).toEqual({ out: stdout, err: stderr, code: exitCode });
     });
 
     it('answers NotFound for the status of a container it never had', async () => {

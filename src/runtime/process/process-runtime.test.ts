@@ -42,7 +42,10 @@ for (const supervise of [true, false]) {
       contractDir = mkdtempSync(join(tmpdir(), 'process-runtime-contract-'));
       return new ProcessRuntime({ dataDir: contractDir, supervise });
     },
-    { commandFor: processCommandFor, cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
+    {
+      commandFor: processCommandFor,
+      execCommand: { command: ['/bin/sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: 'out\n', stderr: 'err\n', exitCode: 3 },
+      cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
   );
 }
 
@@ -253,6 +256,12 @@ describe('ProcessRuntime', () => {
     expect(out).toBe(`hi there\n${join(dataDir, 'nodes', 'n1', 'i1.main', 'work')}\n`);
     expect(err).toBe('oops\n');
     expect(code).toBe(4);
+  });
+
+  it('fails to create a container whose working directory does not exist, and keeps nothing of it', async () => {
+    const rt = await open();
+    await expect(rt.createContainer('n1', 'i1.main', cfg(['true'], { workingDir: join(dataDir, 'missing') }), { labels: {} })).rejects.toSatisfy((e) => isOrchestrationError(e, 'RuntimeError'));
+    expect(await rt.listContainers('n1')).toEqual([]);
   });
 
   it('refuses a container without a command, since images are ignored', async () => {
