@@ -56,6 +56,20 @@ describe('SWIM membership (in-memory, simulated time)', () => {
     await liar.close();
   });
 
+  it('a crashed member restarted under the same name refutes its old death and is alive again everywhere', async () => {
+    cluster = new SimulatedCluster({ seed: 10 });
+    await cluster.addMany(5);
+    await cluster.runUntil(() => cluster.converged(), 10_000);
+    await cluster.kill('m2');
+    await cluster.runUntil(() => cluster.others('m2').every((s) => cluster.stateOf(s, 'm2') === 'dead'), 30_000);
+    const deadAt = cluster.node('m0').member('m2')!.incarnation;
+
+    const restarted = await cluster.add('m2', ['m0']); // a new process: incarnation starts over at 1
+    const took = await cluster.runUntil(() => cluster.converged(), 10_000);
+    expect(took).toBeDefined();
+    expect(restarted.member('m2')!.incarnation).toBeGreaterThan(deadAt);
+  });
+
   it('ignores news about an incarnation older than the one it holds', async () => {
     cluster = new SimulatedCluster({ seed: 4 });
     await cluster.addMany(3);
