@@ -35,6 +35,34 @@ export interface RuntimeContractFixture {
   cleanup?(): Promise<void>;
 }
 
+/** Single-quoted for a POSIX shell. */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Each behaviour as a POSIX shell script and `sleep`: what a fixture for host processes (shell at
+ * `/bin/sh`) or a busybox image (`shell` = its sh) can return from `commandFor`. PID 1 of a PID
+ * namespace ignores SIGTERM unless it handles it; a runc fixture wraps `runsForever` accordingly.
+ */
+export function shellCommandFor(b: ContainerBehaviour, shell = '/bin/sh'): Partial<ContainerConfig> {
+  switch (b.kind) {
+    case 'runsForever':
+      return b.prints === undefined ? { command: ['sleep', '100000'] } : { command: [shell, '-c', `echo ${shq(b.prints)}; exec sleep 100000`] };
+    case 'exits': {
+      const parts = b.prints.map((l) => `echo ${shq(l)}`);
+      if (b.afterMs) parts.push(`sleep ${b.afterMs / 1000}`);
+      if (b.thenPrints !== undefined) parts.push(`echo ${shq(b.thenPrints)}`);
+      parts.push(`exit ${b.exitCode}`);
+      return { command: [shell, '-c', parts.join('; ')] };
+    }
+    case 'ignoresSigterm':
+      return { command: [shell, '-c', `trap '' TERM; echo ${shq(b.prints)}; while :; do sleep 1; done`] };
+    case 'printsEnv':
+      return { command: [shell, '-c', `echo "$${b.variable}"`] };
+    case 'cannotStart':
+      return { command: ['/nonexistent/bin/no-such-command'] };
+  }
+}
+
 const NODE_A = 'node-a';
 const NODE_B = 'node-b';
 /** Bounds on how long a real container may take to reach a state: generous for slow CI machines. */

@@ -4,35 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { containerRuntimeContract, type ContainerBehaviour } from '../../../test/contracts/container-runtime.contract.js';
+import { containerRuntimeContract, shellCommandFor } from '../../../test/contracts/container-runtime.contract.js';
 import type { ContainerConfig } from '../../types/container.js';
 import { isOrchestrationError } from '../../types/errors.js';
 import { readRecord, writeRecord } from './container-record.js';
 import { readProcStat } from './proc-stat.js';
 import { ProcessRuntime } from './process-runtime.js';
-
-/** Single-quoted for /bin/sh: the suite's fixture scripts are the only shell code here. */
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-export function processCommandFor(b: ContainerBehaviour): Partial<ContainerConfig> {
-  switch (b.kind) {
-    case 'runsForever':
-      return b.prints === undefined ? { command: ['sleep', '100000'] } : { command: ['/bin/sh', '-c', `echo ${shq(b.prints)}; exec sleep 100000`] };
-    case 'exits': {
-      const parts = b.prints.map((l) => `echo ${shq(l)}`);
-      if (b.afterMs) parts.push(`sleep ${b.afterMs / 1000}`);
-      if (b.thenPrints !== undefined) parts.push(`echo ${shq(b.thenPrints)}`);
-      parts.push(`exit ${b.exitCode}`);
-      return { command: ['/bin/sh', '-c', parts.join('; ')] };
-    }
-    case 'ignoresSigterm':
-      return { command: ['/bin/sh', '-c', `trap '' TERM; echo ${shq(b.prints)}; while :; do sleep 1; done`] };
-    case 'printsEnv':
-      return { command: ['/bin/sh', '-c', `echo "$${b.variable}"`] };
-    case 'cannotStart':
-      return { command: ['/nonexistent/bin/no-such-command'] };
-  }
-}
 
 for (const supervise of [true, false]) {
   let contractDir: string;
@@ -43,9 +20,10 @@ for (const supervise of [true, false]) {
       return new ProcessRuntime({ dataDir: contractDir, supervise });
     },
     {
-      commandFor: processCommandFor,
+      commandFor: (b) => shellCommandFor(b),
       execCommand: { command: ['/bin/sh', '-c', 'echo out; echo err >&2; exit 3'], stdout: 'out\n', stderr: 'err\n', exitCode: 3 },
-      cleanup: async () => rmSync(contractDir, { recursive: true, force: true }) },
+      cleanup: async () => rmSync(contractDir, { recursive: true, force: true }),
+    },
   );
 }
 
