@@ -13,6 +13,7 @@ import { InstanceWriteBatch, type LeadershipGuard } from './write-batch.js';
 import { computeWorkloadStatus, statusChanged } from './workload-status.js';
 import { planDaemon, planJob } from './kinds.js';
 import { ReplacementBackoff } from './replacement-backoff.js';
+import { ProgressTracker } from './progress-tracker.js';
 
 export interface ReconcilerDeps {
   store: ClusterStore;
@@ -35,9 +36,11 @@ export interface ReconcileResult {
  */
 export class WorkloadReconciler {
   private readonly backoff: ReplacementBackoff;
+  private readonly progress: ProgressTracker;
 
   constructor(private readonly d: ReconcilerDeps) {
     this.backoff = new ReplacementBackoff(d.clock);
+    this.progress = new ProgressTracker(d.clock);
   }
 
   async reconcile(workloadId: string): Promise<ReconcileResult> {
@@ -54,6 +57,7 @@ export class WorkloadReconciler {
       // Deleted workload: its instances go too (cascading delete).
       for (const i of instances) this.requestDeletion(i, batch, now, 'WorkloadDeleted');
       this.backoff.forget(workloadId);
+      this.progress.done(workloadId);
       await this.commit(batch, requeue);
       return { requeueAfterMs };
     }
@@ -116,6 +120,7 @@ export class WorkloadReconciler {
     const current = live.filter((i) => i.revision === w.templateRevision);
     const old = live.filter((i) => i.revision !== w.templateRevision);
 
+    if (old.length === 0) this.progress.done(w.workloadId);
     if (old.length === 0 || w.strategy.type === 'Recreate') {
       if (old.length > 0) {
         // Recreate: all old copies go before any new one starts.
@@ -140,6 +145,13 @@ export class WorkloadReconciler {
     }
 
     if (w.paused) return;
+    const available = live.filter((i) => this.isAvailable(w, i)).length;
+    const { stalled, remainingMs } = this.progress.observe(w.workloadId, w.templateRevision, `${current.length}/${current.filter((i) => this.isAvailable(w, i)).length}/${available}/${old.length}`, w.progressDeadlineSeconds);
+    if (stalled) {
+      // A stalled rollout stops where it is and says so; an apply or an undo starts a new one.
+      return;
+    }
+    requeue(remainingMs + 10);
     const step = rollingStep(w.replicas, rolloutLimits(w.strategy, w.replicas), current, old, (i) => this.isAvailable(w, i));
     if (step.create > 0) this.createNew(w, step.create, batch, now, live);
     for (const i of step.removeOld) this.requestDeletion(i, batch, now, 'RolloutReplaced');
@@ -245,8 +257,13 @@ export class WorkloadReconciler {
 
   private async updateStatus(w: WorkloadDefinition, requeue: (ms: number) => void): Promise<void> {
     const instances = this.d.cache.instancesOf(w.workloadId);
-    const next = computeWorkloadStatus(w, instances, (i) => this.isAvailable(w, i), this.d.clock.now());
+    const stalled = this.progress.isStalled(w.workloadId, w.templateRevision);
+    const next = computeWorkloadStatus(w, instances, (i) => this.isAvailable(w, i), this.d.clock.now(), stalled);
     if (!statusChanged(w.status, next)) return;
+    const wasStalled = w.status.conditions.some((c) => c.reason === 'ProgressDeadlineExceeded');
+    if (stalled && !wasStalled) {
+      this.d.events.warning({ kind: 'Workload', id: w.workloadId, name: w.name }, 'ProgressDeadlineExceeded', `rollout to revision ${w.templateRevision} made no progress for ${w.progressDeadlineSeconds}s; stopped (undo or apply a fix)`, { workloadId: w.workloadId });
+    }
     const guard = this.d.leadership.guard();
     const updated = { ...w, status: next };
     const res = await this.d.store.commit(guard ? [guard, this.d.store.workloads.put(updated)] : [this.d.store.workloads.put(updated)]);

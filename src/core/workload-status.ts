@@ -3,7 +3,7 @@ import type { WorkloadCondition, WorkloadDefinition, WorkloadStatus } from '../t
 import { rolloutLimits } from './rollout.js';
 
 /** A workload's observed state, derived from its instances; written only when it changes. */
-export function computeWorkloadStatus(w: WorkloadDefinition, instances: readonly WorkloadInstance[], isAvailable: (i: WorkloadInstance) => boolean, nowMs: number): WorkloadStatus {
+export function computeWorkloadStatus(w: WorkloadDefinition, instances: readonly WorkloadInstance[], isAvailable: (i: WorkloadInstance) => boolean, nowMs: number, rolloutStalled = false): WorkloadStatus {
   const live = instances.filter(isLive);
   const ready = live.filter((i) => i.ready).length;
   const available = live.filter(isAvailable).length;
@@ -46,9 +46,8 @@ export function computeWorkloadStatus(w: WorkloadDefinition, instances: readonly
     const enough = available >= w.replicas - maxUnavailable;
     keep({ type: 'Available', status: enough ? 'True' : 'False', reason: enough ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable', message: `${available}/${w.replicas} available` });
     const complete = updated === w.replicas && live.length === w.replicas && available === w.replicas;
-    const prev = w.status.conditions.find((c) => c.type === 'Progressing');
     if (complete) keep({ type: 'Progressing', status: 'True', reason: 'RolloutComplete', message: `revision ${w.templateRevision} is available` });
-    else if (prev?.reason === 'ProgressDeadlineExceeded') conditions.push(prev);
+    else if (rolloutStalled) keep({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `revision ${w.templateRevision}: no progress for ${w.progressDeadlineSeconds}s (${updated}/${w.replicas} updated, ${available} available)` });
     else keep({ type: 'Progressing', status: 'True', reason: 'RolloutInProgress', message: `${updated}/${w.replicas} updated, ${available} available` });
   }
   if (unplaced) keep({ type: 'Schedulable', status: 'False', reason: 'Unschedulable', message: unplaced.message });
