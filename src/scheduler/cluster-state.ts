@@ -79,6 +79,10 @@ export class SchedulerState implements ClusterSnapshot {
     return this.accounts.get(id);
   }
 
+  /**
+   * The nodes sorted by id. The same array is returned until a node is added or removed or its
+   * labels change, so derived data may be cached by the array's identity.
+   */
   nodeList(): readonly NodeInfo[] {
     if (!this.sorted) this.sorted = [...this.accounts.values()].sort((a, b) => (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0));
     return this.sorted;
@@ -96,6 +100,8 @@ export class SchedulerState implements ClusterSnapshot {
   upsertNode(node: Node): void {
     const existing = this.accounts.get(node.id);
     if (existing) {
+      // A new list tells per-call caches keyed on it (topology domains) that labels may differ.
+      if (!sameLabels(existing.node.labels, node.labels)) this.sorted = undefined;
       existing.node = node;
       existing.allocatable = capacityVector(node.allocatable);
       return;
@@ -194,6 +200,14 @@ export class SchedulerState implements ClusterSnapshot {
     if (!set) this.detached.set(b.nodeId, (set = new Set()));
     set.add(b);
   }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function labelPair(key: string, value: string): string {

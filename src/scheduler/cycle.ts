@@ -14,31 +14,84 @@ export interface SchedulingPolicy {
 }
 
 /**
+ * The topology domains of one key over the call's nodes: a dense id per distinct value, and each
+ * node's domain id (-1 when the node lacks the key), so counting per domain is array indexing.
+ */
+export class DomainMap {
+  readonly ofNode: Int32Array;
+  readonly names: string[] = [];
+  readonly idOf = new Map<string, number>();
+  /** Every node is a domain of its own (a hostname key): what is counted per domain changes per node. */
+  readonly perNode: boolean;
+
+  constructor(readonly topologyKey: string, nodes: readonly NodeInfo[]) {
+    this.ofNode = new Int32Array(nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const v = nodeLabel(nodes[i].node, topologyKey);
+      if (v === undefined) {
+        this.ofNode[i] = -1;
+        continue;
+      }
+      let id = this.idOf.get(v);
+      if (id === undefined) {
+        id = this.names.length;
+        this.names.push(v);
+        this.idOf.set(v, id);
+      }
+      this.ofNode[i] = id;
+    }
+    this.perNode = this.names.length === nodes.length;
+  }
+
+  domainOf(node: Node): number {
+    const v = nodeLabel(node, this.topologyKey);
+    return v === undefined ? -1 : this.idOf.get(v) ?? -1;
+  }
+}
+
+/**
  * Matching instances per topology domain (a zone, a node…) for one label selector and topology
  * key, counted once per call from the index and kept current as the call places instances.
  */
 export class DomainCounter {
-  readonly counts = new Map<string, number>();
+  readonly counts: Int32Array;
   total = 0;
 
   constructor(
-    readonly topologyKey: string,
+    readonly domains: DomainMap,
     /** Whether instances this call places match the selector (then each placement counts). */
     readonly countsIncoming: boolean,
-  ) {}
+  ) {
+    this.counts = new Int32Array(domains.names.length);
+  }
 
-  countOn(node: Node): number {
-    const d = nodeLabel(node, this.topologyKey);
-    return d === undefined ? 0 : this.counts.get(d) ?? 0;
+  get topologyKey(): string {
+    return this.domains.topologyKey;
+  }
+
+  /** Matching instances in the domain of the call's node `i`. */
+  countAt(i: number): number {
+    const d = this.domains.ofNode[i];
+    return d < 0 ? 0 : this.counts[d];
   }
 
   add(node: Node, n = 1): void {
-    const d = nodeLabel(node, this.topologyKey);
-    if (d === undefined) return;
-    this.counts.set(d, (this.counts.get(d) ?? 0) + n);
+    const d = this.domains.domainOf(node);
+    if (d < 0) return;
+    this.counts[d] += n;
     this.total += n;
   }
+
+  addAt(i: number): void {
+    const d = this.domains.ofNode[i];
+    if (d < 0) return;
+    this.counts[d]++;
+    this.total++;
+  }
 }
+
+/** Topology domains by node list (a snapshot's list lives until a node or its labels change). */
+const domainCache = new WeakMap<readonly NodeInfo[], Map<string, DomainMap>>();
 
 /** Which instances a counter counts: a label selector, or the workload's own copies. */
 export type CounterSource = CompiledSelector | 'own';
@@ -53,7 +106,9 @@ export class Cycle {
   readonly index: InstanceIndex;
   /** How many instances the call has placed so far, and where the last one went. */
   placements = 0;
-  lastPlaced: NodeInfo | undefined;
+  /** The call's index of the node that got the last placement, -1 before the first. */
+  lastPlaced = -1;
+  private readonly memos = new Map<object, unknown>();
   private readonly counters = new Map<string, DomainCounter>();
   private ownPerNode: Map<string, number> | undefined;
 
@@ -78,10 +133,26 @@ export class Cycle {
     let c = this.counters.get(id);
     if (c) return c;
     const matchesIncoming = source === 'own' || source.matches(this.labels);
-    c = new DomainCounter(topologyKey, matchesIncoming);
+    c = new DomainCounter(this.domains(topologyKey), matchesIncoming);
     for (const b of this.matching(source)) c.add(b.node.node);
     this.counters.set(id, c);
     return c;
+  }
+
+  /** The domains of a topology key over the call's nodes, made on first use and kept as long as the node list. */
+  domains(topologyKey: string): DomainMap {
+    let byKey = domainCache.get(this.nodes);
+    if (!byKey) domainCache.set(this.nodes, (byKey = new Map()));
+    let m = byKey.get(topologyKey);
+    if (!m) byKey.set(topologyKey, (m = new DomainMap(topologyKey, this.nodes)));
+    return m;
+  }
+
+  /** Per-call memo for plugins that share work (a spread constraint's filter and score). */
+  memo<T>(key: object, make: () => T): T {
+    let v = this.memos.get(key) as T | undefined;
+    if (v === undefined) this.memos.set(key, (v = make()));
+    return v;
   }
 
   /** The workload's own live instances on a node, bound before the call or placed by it. */
@@ -93,12 +164,12 @@ export class Cycle {
     return (this.ownPerNode.get(nodeId) ?? 0) + this.placedOn(nodeId);
   }
 
-  /** Records a decision: the overlay and every counter the new instance matches. */
-  place(info: NodeInfo): void {
-    this.overlay.place(info.node.id, this.request.requests, this.request.hostPorts);
+  /** Records a decision on the call's node `i`: the overlay and every counter the new instance matches. */
+  place(i: number): void {
+    this.overlay.place(this.nodes[i].node.id, this.request.requests, this.request.hostPorts);
     this.placements++;
-    this.lastPlaced = info;
-    for (const c of this.counters.values()) if (c.countsIncoming) c.add(info.node);
+    this.lastPlaced = i;
+    for (const c of this.counters.values()) if (c.countsIncoming) c.addAt(i);
   }
 
   /**

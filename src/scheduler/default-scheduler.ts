@@ -3,6 +3,7 @@ import { noPlacement } from './no-placement.js';
 import { sortedNodes } from './node-order.js';
 import { preparePipeline } from './pipeline.js';
 import { PlacementRun } from './placement-run.js';
+import { RunBuffers } from './run-buffers.js';
 import { DEFAULT_PROFILE, defaultRegistry, type PluginRegistry, type SchedulingProfile } from './registry.js';
 import type { ClusterSnapshot, ScheduleDecision, ScheduleRequest, Scheduler } from './scheduler.js';
 
@@ -28,12 +29,14 @@ export interface DefaultSchedulerOptions {
  * nodes through the filters, score the feasible ones, take the best, and record it so the next
  * instance of the call sees it. Ties go to the node met first in the walk, whose start depends
  * only on the request, so the same request on the same snapshot always gets the same answer.
+ * Not reentrant: one call at a time per instance (it reuses its per-node buffers).
  */
 export class DefaultScheduler implements Scheduler {
   readonly name = 'default';
   private readonly policy: SchedulingPolicy;
   private readonly profile: SchedulingProfile;
   private readonly registry: PluginRegistry;
+  private readonly buffers = new RunBuffers();
 
   constructor(private readonly options: DefaultSchedulerOptions = {}) {
     this.policy = { resourceStrategy: options.resourceStrategy ?? 'spread' };
@@ -47,7 +50,7 @@ export class DefaultScheduler implements Scheduler {
     if (nodes.length === 0) return fill(request.count, noPlacement(0, []));
     const cycle = new Cycle(request, snapshot, nodes, this.policy);
     const pipeline = preparePipeline(cycle, this.registry, this.profile, this.options.weights);
-    const run = new PlacementRun(cycle, pipeline, startOffset(request, nodes.length), this.feasibleToFind(nodes.length));
+    const run = new PlacementRun(cycle, pipeline, startOffset(request, nodes.length), this.feasibleToFind(nodes.length), this.buffers);
     const decisions: ScheduleDecision[] = [];
     while (decisions.length < request.count) {
       const found = run.next();

@@ -1,16 +1,21 @@
-import type { Cycle } from './cycle.js';
-import type { FilterPlugin, Normalization, ScorePlugin } from './plugin.js';
+import type { Cycle, DomainMap } from './cycle.js';
+import type { FilterPlugin, Normalization, Scope, ScorePlugin } from './plugin.js';
 import type { PluginRegistry, SchedulingProfile } from './registry.js';
 
 export interface PreparedFilter {
   plugin: FilterPlugin;
   state: unknown;
+  /** The plugin's scope for this call. */
+  scope: Scope;
+  domains: DomainMap | undefined;
 }
 
 export interface PreparedScore {
   plugin: ScorePlugin;
   state: unknown;
   weight: number;
+  scope: Scope;
+  domains: DomainMap | undefined;
 }
 
 /** The plugins that apply to one call, each with its state, grouped by how long their verdicts hold. */
@@ -28,7 +33,7 @@ export function preparePipeline(cycle: Cycle, registry: PluginRegistry, profile:
   for (const name of profile.filters) {
     const plugin = registry.filter(name);
     const state = plugin.prepare(cycle);
-    if (state !== undefined) filters.push({ plugin, state });
+    if (state !== undefined) filters.push({ plugin, state, scope: plugin.scopeFor?.(state) ?? plugin.scope, domains: plugin.domainsFor?.(state) });
   }
   const scores: PreparedScore[] = [];
   for (const { name, weight: w } of profile.scores) {
@@ -36,13 +41,13 @@ export function preparePipeline(cycle: Cycle, registry: PluginRegistry, profile:
     if (weight <= 0) continue;
     const plugin = registry.score(name);
     const state = plugin.prepare(cycle);
-    if (state !== undefined) scores.push({ plugin, state, weight });
+    if (state !== undefined) scores.push({ plugin, state, weight, scope: plugin.scopeFor?.(state) ?? plugin.scope, domains: plugin.domainsFor?.(state) });
   }
   return {
     filters,
-    staticFilters: filters.filter((f) => f.plugin.scope === 'static'),
-    nodeFilters: filters.filter((f) => f.plugin.scope === 'node'),
-    clusterFilters: filters.filter((f) => f.plugin.scope === 'cluster'),
+    staticFilters: filters.filter((f) => f.scope === 'static'),
+    nodeFilters: filters.filter((f) => f.scope === 'node'),
+    clusterFilters: filters.filter((f) => f.scope === 'cluster'),
     scores,
   };
 }

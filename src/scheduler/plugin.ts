@@ -1,4 +1,4 @@
-import type { Cycle } from './cycle.js';
+import type { Cycle, DomainMap } from './cycle.js';
 import type { NodeInfo } from './scheduler.js';
 
 /**
@@ -23,7 +23,16 @@ export interface FilterPlugin<S = unknown> {
   /** A node this plugin rejected stays rejected for the rest of the call (usage only grows in a call). */
   readonly monotonic: boolean;
   prepare(cycle: Cycle): S | undefined;
-  check(node: NodeInfo, state: S, cycle: Cycle): string | undefined;
+  /** A narrower scope for this call's state (an affinity rule per node is node-scoped though counted per domain). */
+  scopeFor?(state: S): Scope;
+  /**
+   * For a cluster-scoped plugin: the topology domains its verdict depends on alone (all nodes of
+   * one zone get the same verdict), when there is one such key. Lets the search judge a zone once
+   * instead of each of its nodes.
+   */
+  domainsFor?(state: S): DomainMap | undefined;
+  /** `i` is the node's position in `cycle.nodes`, for per-call arrays. */
+  check(node: NodeInfo, state: S, cycle: Cycle, i: number): string | undefined;
 }
 
 /**
@@ -39,7 +48,9 @@ export interface ScorePlugin<S = unknown> {
   readonly scope: Scope;
   readonly normalize: Normalization;
   prepare(cycle: Cycle): S | undefined;
-  score(node: NodeInfo, state: S, cycle: Cycle): number;
+  scopeFor?(state: S): Scope;
+  domainsFor?(state: S): DomainMap | undefined;
+  score(node: NodeInfo, state: S, cycle: Cycle, i: number): number;
 }
 
 /** Helper to keep each plugin's state type while storing plugins in one list. */

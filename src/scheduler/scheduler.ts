@@ -57,7 +57,11 @@ export interface ClusterSnapshot {
   nodes(): Iterable<NodeInfo>;
   node(id: string): NodeInfo | undefined;
   readonly nodeCount: number;
-  /** The nodes sorted by id, kept between calls (optional; otherwise built per call). */
+  /**
+   * The nodes sorted by id, kept between calls (optional; otherwise built per call). A snapshot
+   * that keeps it must return a new array when a node comes, goes or changes labels: the
+   * scheduler caches topology domains by the array's identity.
+   */
   nodeList?(): readonly NodeInfo[];
   /** Instance lookups kept incrementally (optional; otherwise built per call). */
   instanceIndex?(): InstanceIndex;

@@ -1,6 +1,6 @@
 import type { InstanceAffinityTerm } from '../../types/placement.js';
-import type { Cycle, DomainCounter } from '../cycle.js';
-import { filterPlugin, scorePlugin } from '../plugin.js';
+import type { Cycle, DomainCounter, DomainMap } from '../cycle.js';
+import { filterPlugin, scorePlugin, type Scope } from '../plugin.js';
 import { CompiledSelector, nodeLabel } from '../selectors.js';
 
 interface CountedTerm {
@@ -18,6 +18,17 @@ function countTerms(cycle: Cycle, terms: readonly InstanceAffinityTerm[] | undef
   });
 }
 
+/** Terms counted per node (topology key `node`) change only on the node a placement went to. */
+function scopeOf(terms: readonly { counter: DomainCounter }[]): Scope {
+  return terms.every((t) => t.counter.domains.perNode) ? 'node' : 'cluster';
+}
+
+/** The one topology key all terms count by, if there is one. */
+export function singleDomains(terms: readonly { counter: DomainCounter }[]): DomainMap | undefined {
+  const first = terms[0]?.counter.domains;
+  return terms.every((t) => t.counter.domains === first) ? first : undefined;
+}
+
 /**
  * Required instance affinity: each term needs a matching instance in the node's domain (the node's
  * value of the topology key). As in Kubernetes, when no instance in the cluster matches a term
@@ -28,10 +39,12 @@ export const instanceAffinityFilter = filterPlugin<CountedTerm[]>({
   scope: 'cluster',
   monotonic: false,
   prepare: (cycle) => countTerms(cycle, cycle.request.workload.affinity?.instanceAffinity?.required),
-  check: (info, terms) => {
+  scopeFor: (terms) => scopeOf(terms),
+  domainsFor: (terms) => singleDomains(terms),
+  check: (_info, terms, _cycle, i) => {
     for (const t of terms) {
       if (t.counter.total === 0 && t.selfMatch) continue;
-      if (nodeLabel(info.node, t.topologyKey) === undefined || t.counter.countOn(info.node) === 0) return "node(s) didn't match instance affinity rules";
+      if (t.counter.countAt(i) === 0) return "node(s) didn't match instance affinity rules";
     }
     return undefined;
   },
@@ -43,8 +56,10 @@ export const instanceAntiAffinityFilter = filterPlugin<CountedTerm[]>({
   scope: 'cluster',
   monotonic: true,
   prepare: (cycle) => countTerms(cycle, cycle.request.workload.affinity?.instanceAntiAffinity?.required),
-  check: (info, terms) => {
-    for (const t of terms) if (t.counter.countOn(info.node) > 0) return "node(s) didn't match instance anti-affinity rules";
+  scopeFor: (terms) => scopeOf(terms),
+  domainsFor: (terms) => singleDomains(terms),
+  check: (_info, terms, _cycle, i) => {
+    for (const t of terms) if (t.counter.countAt(i) > 0) return "node(s) didn't match instance anti-affinity rules";
     return undefined;
   },
 });
@@ -101,9 +116,11 @@ export const instanceAffinityScore = scorePlugin<WeightedTerm[]>({
     for (const p of a?.instanceAntiAffinity?.preferred ?? []) terms.push({ weight: -p.weight, counter: cycle.counter(new CompiledSelector(p.term.labelSelector), p.term.topologyKey) });
     return terms.length > 0 ? terms : undefined;
   },
-  score: (info, terms) => {
+  scopeFor: (terms) => scopeOf(terms),
+  domainsFor: (terms) => singleDomains(terms),
+  score: (_info, terms, _cycle, i) => {
     let sum = 0;
-    for (const t of terms) sum += t.weight * t.counter.countOn(info.node);
+    for (const t of terms) sum += t.weight * t.counter.countAt(i);
     return sum;
   },
 });

@@ -31,18 +31,25 @@ export const nodeAffinityFilter = filterPlugin<NonNullable<NonNullable<WorkloadD
   check: (info, terms) => (terms!.some((t) => nodeTermMatches(t, info.node)) ? undefined : "node(s) didn't match node affinity"),
 });
 
-/** Preferred node affinity: the sum of the weights of the terms the node matches. */
-export const nodeAffinityScore = scorePlugin<NonNullable<NonNullable<NonNullable<WorkloadDefinition['affinity']>['nodeAffinity']>['preferred']>>({
+type Preferred = NonNullable<NonNullable<NonNullable<WorkloadDefinition['affinity']>['nodeAffinity']>['preferred']>;
+
+/**
+ * Preferred node affinity: the weights of the terms the node matches, as a share of all the
+ * weights (100 when it matches every term). A fixed scale rather than Kubernetes' max over the
+ * nodes looked at, so that a node's score does not depend on which others were sampled.
+ */
+export const nodeAffinityScore = scorePlugin<{ preferred: Preferred; totalWeight: number }>({
   name: 'node-affinity',
   scope: 'static',
-  normalize: 'max',
+  normalize: 'none',
   prepare: (cycle) => {
-    const p = cycle.request.workload.affinity?.nodeAffinity?.preferred;
-    return p && p.length > 0 ? p : undefined;
+    const preferred = cycle.request.workload.affinity?.nodeAffinity?.preferred;
+    if (!preferred || preferred.length === 0) return undefined;
+    return { preferred, totalWeight: preferred.reduce((a, p) => a + p.weight, 0) };
   },
-  score: (info, preferred) => {
+  score: (info, { preferred, totalWeight }) => {
     let sum = 0;
     for (const p of preferred) if (nodeTermMatches(p.term, info.node)) sum += p.weight;
-    return sum;
+    return (sum / totalWeight) * 100;
   },
 });

@@ -19,20 +19,27 @@ export const resourcesFitFilter = filterPlugin<true>({
 });
 
 /**
- * Fractions of cpu, memory and each requested extended resource that would be in use after
- * placing the instance. Resources neither requested nor advertised are left out.
+ * The share of a resource in use after placing the instance (1 when the node has none of it).
+ * Scores look at cpu, memory and each extended resource the instance asks for.
  */
-function usedFractions(info: NodeInfo, cycle: Cycle): number[] {
+function usedShare(used: number, more: number, want: number, cap: number): number {
+  return cap > 0 ? Math.min(1, (used + more + want) / cap) : 1;
+}
+
+/** Calls `each` with the used share of every scored resource; returns how many there were. */
+function forEachShare(info: NodeInfo, cycle: Cycle, each: (share: number) => void): number {
   const alloc = allocatableOf(info);
   const req = cycle.request.requests;
   const extra = cycle.overlay.get(info.node.id)?.requested;
-  const frac = (used: number, more: number, want: number, cap: number) => (cap > 0 ? Math.min(1, (used + more + want) / cap) : 1);
-  const out = [
-    frac(info.requested.cpuMillicores, extra?.cpuMillicores ?? 0, req.cpuMillicores, alloc.cpuMillicores),
-    frac(info.requested.memoryMb, extra?.memoryMb ?? 0, req.memoryMb, alloc.memoryMb),
-  ];
-  for (const k in req.extended) if (req.extended[k] > 0) out.push(frac(info.requested.extended[k] ?? 0, extra?.extended[k] ?? 0, req.extended[k], alloc.extended[k] ?? 0));
-  return out;
+  each(usedShare(info.requested.cpuMillicores, extra?.cpuMillicores ?? 0, req.cpuMillicores, alloc.cpuMillicores));
+  each(usedShare(info.requested.memoryMb, extra?.memoryMb ?? 0, req.memoryMb, alloc.memoryMb));
+  let n = 2;
+  for (const k in req.extended) {
+    if (req.extended[k] <= 0) continue;
+    each(usedShare(info.requested.extended[k] ?? 0, extra?.extended[k] ?? 0, req.extended[k], alloc.extended[k] ?? 0));
+    n++;
+  }
+  return n;
 }
 
 /** Cluster policy: spread favours free nodes (LeastAllocated), binpack full ones (MostAllocated). */
@@ -42,10 +49,9 @@ export const resourceAllocationScore = scorePlugin<'spread' | 'binpack'>({
   normalize: 'none',
   prepare: (cycle) => cycle.policy.resourceStrategy,
   score: (info, strategy, cycle) => {
-    const f = usedFractions(info, cycle);
     let sum = 0;
-    for (const x of f) sum += strategy === 'binpack' ? x : 1 - x;
-    return (sum / f.length) * 100;
+    const n = forEachShare(info, cycle, (x) => (sum += strategy === 'binpack' ? x : 1 - x));
+    return (sum / n) * 100;
   },
 });
 
@@ -56,12 +62,13 @@ export const balancedAllocationScore = scorePlugin<true>({
   normalize: 'none',
   prepare: () => true,
   score: (info, _s, cycle) => {
-    const f = usedFractions(info, cycle);
-    let mean = 0;
-    for (const x of f) mean += x;
-    mean /= f.length;
-    let variance = 0;
-    for (const x of f) variance += (x - mean) ** 2;
-    return (1 - Math.sqrt(variance / f.length)) * 100;
+    let sum = 0;
+    let squares = 0;
+    const n = forEachShare(info, cycle, (x) => {
+      sum += x;
+      squares += x * x;
+    });
+    const mean = sum / n;
+    return (1 - Math.sqrt(Math.max(0, squares / n - mean * mean))) * 100;
   },
 });

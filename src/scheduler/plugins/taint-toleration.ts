@@ -17,15 +17,15 @@ export const taintTolerationFilter = filterPlugin<readonly Toleration[]>({
   },
 });
 
-/** PreferNoSchedule: the fewer untolerated ones a node has, the better. */
+/** PreferNoSchedule: the fewer untolerated ones a node has, the better: 100 for none, 50 for one, 33 for two… */
 export const taintTolerationScore = scorePlugin<readonly Toleration[]>({
   name: 'taint-toleration',
   scope: 'static',
-  normalize: 'reverse-max',
+  normalize: 'none',
   prepare: (cycle) => cycle.request.workload.tolerations ?? [],
   score: (info, tolerations) => {
     let n = 0;
     for (const t of info.node.taints) if (t.effect === 'PreferNoSchedule' && !isTolerated(t, tolerations)) n++;
-    return n;
+    return 100 / (1 + n);
   },
 });
