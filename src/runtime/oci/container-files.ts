@@ -1,0 +1,99 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { OrchestrationError } from '../../types/errors.js';
+
+/**
+ * Where one container's files live: `<dataDir>/nodes/<node>/containers/<id>/` is its OCI bundle
+ * (config.json, rootfs/), its metadata, its log, and conmon's pid and exit files. Everything the
+ * runtime knows about a container is on disk here, so a new runtime object (a restarted agent)
+ * knows it too.
+ */
+export interface ContainerMeta {
+  id: string;
+  nodeId: string;
+  name: string;
+  image: string;
+  imageDigest: string;
+  labels: Record<string, string>;
+  createdAt: string;
+  cgroupsPath: string;
+  rootfs: 'overlay' | 'copy';
+  startedAt?: string;
+  pid?: number;
+  /** /proc/PID/stat start time of the container's process, to tell it from a later process with its pid. */
+  pidStart?: string;
+}
+
+/** runc's id grammar, narrowed: it names a directory too. */
+const CONTAINER_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,252}$/;
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/;
+
+export function checkIds(nodeId: string, containerId: string | undefined): void {
+  if (!NODE_ID.test(nodeId)) throw OrchestrationError.invalidInput([{ path: 'nodeId', message: `"${nodeId.slice(0, 60)}" is not a valid node id` }]);
+  if (containerId !== undefined && !CONTAINER_ID.test(containerId)) {
+    throw OrchestrationError.invalidInput([{ path: 'containerId', message: `"${containerId.slice(0, 60)}" is not a valid container id (letters, digits, "_.+-")` }]);
+  }
+}
+
+export function nodePaths(dataDir: string, nodeId: string) {
+  const dir = join(dataDir, 'nodes', nodeId);
+  return { dir, containers: join(dir, 'containers'), runcRoot: join(dir, 'runc'), exits: join(dir, 'exits'), sockets: join(dir, 'sockets') };
+}
+
+export function containerPaths(dataDir: string, nodeId: string, id: string) {
+  const node = nodePaths(dataDir, nodeId);
+  const dir = join(node.containers, id);
+  return {
+    dir,
+    /** conmon's copy of the exit code in the node's exit dir, watched for exit events. */
+    exitCopy: join(node.exits, id),
+    config: join(dir, 'config.json'),
+    meta: join(dir, 'meta.json'),
+    log: join(dir, 'ctr.log'),
+    pid: join(dir, 'pid'),
+    conmonPid: join(dir, 'conmon.pid'),
+    persist: join(dir, 'persist'),
+    exit: join(dir, 'persist', 'exit'),
+    oom: join(dir, 'persist', 'oom'),
+    etc: join(dir, 'etc'),
+  };
+}
+export type ContainerPaths = ReturnType<typeof containerPaths>;
+
+export async function readMeta(paths: ContainerPaths): Promise<ContainerMeta | undefined> {
+  return readFile(paths.meta, 'utf8').then((s) => JSON.parse(s) as ContainerMeta, () => undefined);
+}
+
+/** The container's exit as conmon recorded it, or undefined while it runs. */
+export async function readExit(paths: ContainerPaths): Promise<{ code: number; at: Date } | undefined> {
+  for (const file of [paths.exit, paths.exitCopy]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined || text.trim() === '') continue;
+    const at = await stat(file).then((s) => s.mtime, () => new Date());
+    return { code: Number.parseInt(text.trim(), 10), at };
+  }
+  return undefined;
+}
+/** Field 22 of /proc/PID/stat (start time in clock ticks), or undefined if no such process. */
+export async function processStart(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19];
+}
+
+export async function pidAlive(pid: number | undefined, start?: string): Promise<boolean> {
+  if (!pid) return false;
+  const now = await processStart(pid);
+  return now !== undefined && (start === undefined || now === start);
+}
+
+/** Whether the kernel OOM-killed a process of this cgroup (v1 memory.oom_control or v2 memory.events). */
+export async function cgroupSawOom(cgroupsPath: string): Promise<boolean> {
+  for (const file of [`/sys/fs/cgroup/memory${cgroupsPath}/memory.oom_control`, `/sys/fs/cgroup${cgroupsPath}/memory.events`, `/sys/fs/cgroup/unified${cgroupsPath}/memory.events`]) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const m = text ? /^oom_kill (\d+)$/m.exec(text) : null;
+    if (m && Number(m[1]) > 0) return true;
+  }
+  return false;
+}

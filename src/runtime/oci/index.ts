@@ -1,0 +1,2 @@
+export { createOciRuntime, OciRuntime, type OciRuntimeOptions } from './oci-runtime.js';
+export { buildSpec, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './oci-spec.js';

@@ -1,0 +1,263 @@
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { containerConfigSchema, type ContainerConfig } from '../../types/container.js';
+import { isOrchestrationError, OrchestrationError } from '../../types/errors.js';
+import type { ContainerStatus } from '../../types/instance.js';
+import type { Logger } from '../../types/logger.js';
+import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
+import type { ImageStore } from '../images/image-store.js';
+import type { ImageRecord } from '../images/image-types.js';
+import { startMonitor } from './conmon.js';
+import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, type ContainerMeta } from './container-files.js';
+import { readLog } from './container-logs.js';
+import { checkMounts, prepareWorkingDir, resolveUser, writeEtcFiles } from './container-setup.js';
+import { statusOf } from './container-status.js';
+import { startExec } from './oci-exec.js';
+import { buildSpec, composeArgs, composeEnv, nodeNofileLimit } from './oci-spec.js';
+import { prepareRootfs, releaseRootfs } from './rootfs.js';
+import { RuncCli } from './runc-cli.js';
+import { resolveBinary, waitForExit } from './wait.js';
+
+export interface OciRuntimeOptions {
+  /** Directory the runtime owns: per node, its containers' bundles, logs and runc state. */
+  dataDir: string;
+  /** runc (default), crun or youki: a name on PATH or an absolute path. */
+  runtimeBinary?: string;
+  /** The monitor; Debian's conmon by default. */
+  conmonBinary?: string;
+  logger: Logger;
+  images: ImageStore;
+  /** false forces the copy fallback for root filesystems. */
+  overlay?: boolean;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+/** How long to wait for the exit to be recorded after SIGKILL: the kernel is quick; conmon too. */
+const KILL_WAIT_MS = 10_000;
+
+export function createOciRuntime(options: OciRuntimeOptions): ContainerRuntime {
+  return new OciRuntime(options);
+}
+
+/**
+ * ContainerRuntime over an OCI runtime binary with one conmon monitor per container. All state is in
+ * files under dataDir (see container-files), so containers outlive this object and its process: a
+ * new OciRuntime lists them, with the exit codes of those that ended meanwhile.
+ */
+export class OciRuntime implements ContainerRuntime {
+  readonly name: string;
+  readonly capabilities: RuntimeCapabilities = { exec: true, survivesAgentRestart: true, enforcesLimits: true, images: true };
+  private readonly log: Logger;
+  private readonly runtime: string;
+  private readonly conmon: string;
+  private readonly watchers = new Map<NodeId, FSWatcher>();
+  private readonly exitListeners: Array<(node: NodeId, id: ContainerId) => void> = [];
+  private readonly busy = new Map<string, Promise<void>>();
+  /** Containers whose exit was announced, so that several watch events for one exit make one call. */
+  private readonly notified = new Set<string>();
+  private readonly nofile = nodeNofileLimit(readFileSync('/proc/self/limits', 'utf8'));
+
+  constructor(private readonly options: OciRuntimeOptions) {
+    this.runtime = resolveBinary(options.runtimeBinary ?? 'runc');
+    this.conmon = resolveBinary(options.conmonBinary ?? 'conmon');
+    this.name = `oci:${this.runtime.split('/').pop()}`;
+    this.log = options.logger.child({ component: 'oci-runtime', runtime: this.runtime });
+    options.images.addRemovalGuard((image) => this.imageUser(image));
+  }
+
+  async initNode(nodeId: NodeId): Promise<void> {
+    checkIds(nodeId, undefined);
+    const n = nodePaths(this.options.dataDir, nodeId);
+    for (const d of [n.containers, n.runcRoot, n.exits, n.sockets]) await mkdir(d, { recursive: true, mode: 0o700 });
+    if (!this.watchers.has(nodeId)) {
+      const w = watch(n.exits, (_event, file) => {
+        if (file) void this.notifyExit(nodeId, file.toString());
+      });
+      this.watchers.set(nodeId, w);
+    }
+  }
+
+  onExit(listener: (nodeId: NodeId, containerId: ContainerId) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  async createContainer(nodeId: NodeId, id: ContainerId, input: ContainerConfig, options: CreateContainerOptions): Promise<ContainerId> {
+    checkIds(nodeId, id);
+    const parsed = containerConfigSchema.safeParse(input);
+    if (!parsed.success) throw OrchestrationError.invalidInput(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })), 'container');
+    const config = parsed.data;
+    await this.initNode(nodeId);
+    const paths = containerPaths(this.options.dataDir, nodeId, id);
+    const node = nodePaths(this.options.dataDir, nodeId);
+    checkMounts(config, [this.runtime, this.conmon, this.options.dataDir]);
+    const image = await this.image(config.image, options);
+    try {
+      await mkdir(paths.dir, { mode: 0o700 });
+    } catch {
+      throw new OrchestrationError('RuntimeError', `container ${id} already exists on node ${nodeId}`);
+    }
+    try {
+      await rm(paths.exitCopy, { force: true });
+      this.notified.delete(`${nodeId}/${id}`);
+      const layers = await this.options.images.layers(image);
+      const rootfsMode = await prepareRootfs(paths.dir, layers, this.log, this.options.overlay !== false);
+      const rootfs = `${paths.dir}/rootfs`;
+      const hostname = options.hostname ?? id.split('.')[0].slice(0, 63);
+      const user = await resolveUser(rootfs, config, image.config);
+      const cwd = await prepareWorkingDir(rootfs, config, image.config, user);
+      const args = composeArgs(config, image.config);
+      if (args.length === 0) throw new OrchestrationError('RuntimeError', 'ContainerCannotRun: neither the container nor its image gives a command');
+      const etcFiles = await writeEtcFiles(paths.etc, hostname, config.network === 'host');
+      const cgroupsPath = `/orchestrator/${nodeId}/${id}`;
+      const spec = buildSpec({ config, image: image.config, hostname, process: { args, env: composeEnv(config, image.config, hostname), cwd, ...user }, etcFiles, cgroupsPath, nofile: this.nofile });
+      await writeFile(paths.config, JSON.stringify(spec));
+      const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfsMode };
+      await writeFile(paths.meta, JSON.stringify(meta));
+      await mkdir(paths.persist);
+      const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
+        bundle: paths.dir, logPath: paths.log, pidFile: paths.pid, conmonPidFile: paths.conmonPid, exitDir: node.exits, persistDir: paths.persist, socketDir: node.sockets,
+      });
+      const pidStart = await processStart(pid);
+      const startedAt = new Date().toISOString();
+      await this.runc(nodeId).start(id);
+      await writeFile(paths.meta, JSON.stringify({ ...meta, pid, pidStart, startedAt } satisfies ContainerMeta));
+      this.log.info({ node: nodeId, container: id, image: image.ref, pid }, 'container started');
+      return id;
+    } catch (err) {
+      await this.destroy(nodeId, id).catch((e: unknown) => this.log.warn({ container: id, err: (e as Error).message }, 'cleanup after failed create'));
+      if (isOrchestrationError(err)) throw err;
+      throw new OrchestrationError('RuntimeError', `ContainerCannotRun: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  stopContainer(nodeId: NodeId, id: ContainerId, gracePeriodMs = DEFAULT_GRACE_MS): Promise<void> {
+    checkIds(nodeId, id);
+    return this.exclusive(`${nodeId}/${id}`, async () => {
+      const paths = containerPaths(this.options.dataDir, nodeId, id);
+      const meta = await readMeta(paths);
+      if (!meta || (await readExit(paths))) return;
+      const runc = this.runc(nodeId);
+      await runc.kill(id, 'TERM').catch(() => {});
+      if (await waitForExit(paths, gracePeriodMs)) return;
+      this.log.info({ container: id, gracePeriodMs }, 'grace period over, sending SIGKILL');
+      await runc.kill(id, 'KILL').catch(() => {});
+      await waitForExit(paths, KILL_WAIT_MS);
+    });
+  }
+
+  removeContainer(nodeId: NodeId, id: ContainerId): Promise<void> {
+    checkIds(nodeId, id);
+    return this.exclusive(`${nodeId}/${id}`, () => this.destroy(nodeId, id));
+  }
+
+  async getContainerStatus(nodeId: NodeId, id: ContainerId): Promise<ContainerStatus> {
+    checkIds(nodeId, id);
+    const paths = containerPaths(this.options.dataDir, nodeId, id);
+    const meta = await readMeta(paths);
+    if (!meta) throw OrchestrationError.notFound('container', id);
+    return statusOf(meta, paths);
+  }
+
+  async listContainers(nodeId: NodeId): Promise<ContainerStatus[]> {
+    checkIds(nodeId, undefined);
+    const ids = await readdir(nodePaths(this.options.dataDir, nodeId).containers).catch(() => [] as string[]);
+    const found = await Promise.all(ids.map(async (id) => {
+      const paths = containerPaths(this.options.dataDir, nodeId, id);
+      const meta = await readMeta(paths);
+      return meta?.startedAt ? { meta, status: await statusOf(meta, paths) } : undefined;
+    }));
+    return found.filter((f) => f !== undefined).sort((a, b) => a.meta.createdAt.localeCompare(b.meta.createdAt)).map((f) => f.status);
+  }
+
+  async logs(nodeId: NodeId, id: ContainerId, options: LogOptions): Promise<Readable> {
+    const paths = containerPaths(this.options.dataDir, nodeId, id);
+    const meta = (await this.getContainerStatus(nodeId, id)) && (await readMeta(paths))!;
+    return readLog(paths.log, {
+      tail: options.tail,
+      follow: options.follow,
+      signal: options.signal,
+      watchDirs: [paths.dir, paths.persist],
+      exited: async () => (await statusOf(meta, paths)).state === 'Stopped',
+    });
+  }
+
+  async exec(nodeId: NodeId, id: ContainerId, command: string[], options: ExecOptions): Promise<ExecSession> {
+    const st = await this.getContainerStatus(nodeId, id);
+    if (st.state !== 'Running') throw new OrchestrationError('RuntimeError', `container ${id} is not running (${st.state})`);
+    if (command.length === 0) throw OrchestrationError.invalidInput([{ path: 'command', message: 'is empty' }], 'exec');
+    return startExec(this.runc(nodeId), id, command, options);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  /** Kills if running, then removes runc state, cgroup, mounts and files; idempotent. */
+  private async destroy(nodeId: NodeId, id: ContainerId): Promise<void> {
+    const paths = containerPaths(this.options.dataDir, nodeId, id);
+    const node = nodePaths(this.options.dataDir, nodeId);
+    const runc = this.runc(nodeId);
+    const meta = await readMeta(paths);
+    if (meta?.startedAt && !(await readExit(paths))) {
+      await runc.kill(id, 'KILL').catch(() => {});
+      await waitForExit(paths, KILL_WAIT_MS);
+    }
+    await runc.delete(id).catch(() => {});
+    const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
+    if (conmonPid > 0 && meta?.pidStart === undefined) {
+      // A monitor whose container never started (failed create) may still be waiting: end it.
+      try {
+        process.kill(conmonPid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    await releaseRootfs(paths.dir);
+    await rm(paths.dir, { recursive: true, force: true });
+    await rm(paths.exitCopy, { force: true });
+    await rm(`${node.sockets}/${id}`, { recursive: true, force: true });
+  }
+
+  private async image(ref: string, options: CreateContainerOptions): Promise<ImageRecord> {
+    const found = await this.options.images.resolve(ref);
+    if (found) return found;
+    options.onProgress?.({ phase: 'ImagePulling', message: `pulling ${ref}` });
+    return this.options.images.pull(ref, { onProgress: options.onProgress, signal: options.signal });
+  }
+
+  private runc(nodeId: NodeId): RuncCli {
+    return new RuncCli(this.runtime, nodePaths(this.options.dataDir, nodeId).runcRoot);
+  }
+
+  private async notifyExit(nodeId: NodeId, id: string): Promise<void> {
+    const key = `${nodeId}/${id}`;
+    if (this.notified.has(key) || !(await readExit(containerPaths(this.options.dataDir, nodeId, id)))) return;
+    this.notified.add(key);
+    for (const l of this.exitListeners) l(nodeId, id);
+  }
+
+  /** One stop/remove of a container at a time; a second caller waits for the first and then runs. */
+  private async exclusive(key: string, fn: () => Promise<void>): Promise<void> {
+    const prev = this.busy.get(key) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.busy.set(key, next);
+    try {
+      await next;
+    } finally {
+      if (this.busy.get(key) === next) this.busy.delete(key);
+    }
+  }
+
+  private async imageUser(image: ImageRecord): Promise<string | undefined> {
+    const nodes = await readdir(`${this.options.dataDir}/nodes`).catch(() => [] as string[]);
+    for (const nodeId of nodes) {
+      for (const id of await readdir(nodePaths(this.options.dataDir, nodeId).containers).catch(() => [] as string[])) {
+        const meta = await readMeta(containerPaths(this.options.dataDir, nodeId, id));
+        if (meta?.imageDigest === image.digest) return `container ${id} on node ${nodeId}`;
+      }
+    }
+    return undefined;
+  }
+}
