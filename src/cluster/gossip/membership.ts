@@ -49,6 +49,7 @@ export class Membership {
   private probeOrder: string[] = [];
   private probeIndex = 0;
   private leaving = false;
+  private stopped = false;
   readonly selfName: string;
 
   constructor(private readonly o: MembershipOptions) {
@@ -81,6 +82,7 @@ export class Membership {
   }
 
   applyAlive(a: AliveMessage, bootstrap = false): void {
+    if (this.stopped) return;
     const isSelf = a.name === this.selfName;
     if (isSelf && this.leaving) return;
     let e = this.members.get(a.name);
@@ -111,6 +113,7 @@ export class Membership {
   }
 
   applySuspect(s: SuspectMessage): void {
+    if (this.stopped) return;
     const e = this.members.get(s.name);
     if (!e || s.inc < e.incarnation) return;
     if (e.suspicion) {
@@ -147,6 +150,7 @@ export class Membership {
   }
 
   applyDead(d: DeadMessage): void {
+    if (this.stopped) return;
     const e = this.members.get(d.name);
     if (!e || d.inc < e.incarnation) return;
     e.suspicion?.cancel();
@@ -232,8 +236,9 @@ export class Membership {
     }
   }
 
-  /** Cancels every suspicion timer (on shutdown). */
+  /** Cancels every suspicion timer and ignores all news from now on (on shutdown). */
   stop(): void {
+    this.stopped = true;
     for (const e of this.members.values()) e.suspicion?.cancel();
   }
 

@@ -7,6 +7,7 @@ import { scaledPushPullInterval, type GossipConfig } from './config.js';
 import { Membership, type Member, type MemberChangeListener } from './membership.js';
 import { decodePacket, decodeStream, encodePacket, encodeStream, encodedSize, type Message, type StreamMessage } from './messages.js';
 import { Prober } from './prober.js';
+import { answerStream, pushPull } from './push-pull.js';
 import { pickRandom, systemRandom, type Random } from './random.js';
 import type { Transport } from './transport.js';
 
@@ -235,14 +236,8 @@ export class SwimNode {
   }
 
   private handleStream(request: Uint8Array): Uint8Array {
-    const m = decodeStream(request);
-    if (!m || this.stopped) return encodeStream({ t: 'error', message: 'unreadable request' });
-    if (m.t === 'ping') return encodeStream(m.target === this.o.name ? { t: 'ack', seq: m.seq } : { t: 'error', message: 'wrong target' });
-    if (m.t !== 'pushpull') return encodeStream({ t: 'error', message: `unexpected ${m.t}` });
-    const reply = encodeStream({ t: 'pushpull', join: false, from: this.o.name, members: this.membership.localState() });
-    this.membership.mergeRemote(m.members);
-    if (m.join) this.log.debug({ from: m.from }, 'member joined through us');
-    return reply;
+    if (this.stopped) return encodeStream({ t: 'error', message: 'shutting down' });
+    return answerStream(this.membership, request);
   }
 
   private async exchange(to: string, message: StreamMessage, timeoutMs: number): Promise<StreamMessage | undefined> {
@@ -255,12 +250,9 @@ export class SwimNode {
   }
 
   private async pushPull(to: string, join: boolean): Promise<void> {
+    if (this.stopped) return;
     this.counters.streamsOpened++;
-    const reply = decodeStream(
-      await this.o.transport.exchange(to, encodeStream({ t: 'pushpull', join, from: this.o.name, members: this.membership.localState() }), this.o.config.streamTimeoutMs),
-    );
-    if (reply?.t !== 'pushpull') throw new OrchestrationError('ClusterError', `push-pull with ${to} got no state back`);
-    if (!this.stopped) this.membership.mergeRemote(reply.members);
+    await pushPull(this.o.transport, this.membership, to, join, this.o.config.streamTimeoutMs);
   }
 
   private async pushPullRandom(): Promise<void> {
