@@ -1,4 +1,4 @@
-import type { Etcd3, IDuplexStream, IWatchRequest, IWatchResponse } from 'etcd3';
+import { GRPCUnavailableError, type Etcd3, type IDuplexStream, type IWatchRequest, type IWatchResponse } from 'etcd3';
 import { OrchestrationError } from '../types/errors.js';
 import { etcdError } from './etcd-client.js';
 import type { WatchEvent, WatchHandlers, Watcher } from './state-store.js';
@@ -11,6 +11,8 @@ export interface EtcdWatchSpec {
   startRevision: number;
   /** Maps a full etcd key back to the store's key. */
   unprefix(key: Buffer): string;
+  /** How long to keep trying members until one accepts the watch. */
+  connectBudgetMs: number;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface EtcdWatchSpec {
 export class EtcdWatch implements Watcher {
   private stream?: IDuplexStream<IWatchRequest, IWatchResponse>;
   private ended = false;
+  private created = false;
+  private readonly openedAt = Date.now();
   private delivered: number;
 
   constructor(
@@ -58,13 +62,29 @@ export class EtcdWatch implements Watcher {
     this.stream = stream;
     stream
       .on('data', (res) => this.onResponse(res))
-      .on('error', (err) => this.finish(etcdError(err, 'watch')))
-      .on('end', () => this.finish(new OrchestrationError('Unavailable', 'etcd ended the watch stream')));
+      .on('error', (err) => this.onStreamError(stream, err))
+      .on('end', () => this.stream === stream && this.finish(new OrchestrationError('Unavailable', 'etcd ended the watch stream')));
     stream.write({ create_request: { key: this.spec.key, range_end: this.spec.rangeEnd, start_revision: this.spec.startRevision, prev_kv: true } });
+  }
+
+  /**
+   * Before etcd has accepted the watch, a member that cannot be reached is skipped: the watch is
+   * opened again (the client picks another member) while the budget lasts. Once it is running, a
+   * failure ends it, as the contract says.
+   */
+  private onStreamError(stream: IDuplexStream<IWatchRequest, IWatchResponse>, err: Error): void {
+    if (this.ended || this.stream !== stream) return;
+    if (!this.created && unreachable(err) && Date.now() - this.openedAt < this.spec.connectBudgetMs) {
+      this.stream = undefined;
+      setTimeout(() => void this.open(), 50);
+      return;
+    }
+    this.finish(etcdError(err, 'watch'));
   }
 
   private onResponse(res: IWatchResponse): void {
     if (this.ended) return;
+    if (res.created && !res.canceled) this.created = true;
     if (res.canceled) {
       const compacted = Number(res.compact_revision);
       this.finish(
@@ -115,4 +135,9 @@ export class EtcdWatch implements Watcher {
     this.onEnd(this);
     if (err) this.handlers.onError?.(err);
   }
+}
+
+/** gRPC UNAVAILABLE (14): the member could not be reached; raw stream errors are not cast by etcd3. */
+function unreachable(err: Error): boolean {
+  return err instanceof GRPCUnavailableError || (err as { code?: unknown }).code === 14;
 }

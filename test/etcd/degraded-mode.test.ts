@@ -21,15 +21,19 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
     await cluster?.stop();
   });
 
-  it('keeps reading and writing while any one member is down', async () => {
+  it('keeps reading, writing and watching while any one member is down', async () => {
     for (let down = 0; down < 3; down++) {
       await cluster.kill(down);
+      const watched = new Promise<WatchEvent[]>((resolve, reject) => {
+        const w = store.watch(`/one-down/${down}/`, undefined, { onEvents: (events) => (w.close(), resolve(events)), onError: reject });
+      });
       for (let i = 0; i < 10; i++) {
         const res = await store.commit([{ op: 'put', key: `/one-down/${down}/${i}`, value: String(i) }]);
         expect(res.ok).toBe(true);
         expect((await store.get(`/one-down/${down}/${i}`))?.value).toBe(String(i));
       }
       expect(await store.healthy()).toBe(true);
+      expect((await watched)[0].key).toBe(`/one-down/${down}/0`);
       await cluster.restart(down);
       await cluster.waitHealthy();
     }
