@@ -13,6 +13,8 @@ export interface ProcessIdentity {
 }
 
 export interface ProcStat {
+  /** The executable's name, at most 15 bytes (field 2). */
+  comm: string;
   /** R, S, D, Z (zombie), T… */
   state: string;
   ppid: number;
@@ -36,8 +38,9 @@ export function readProcStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   // The command name (field 2) is in parentheses and may itself contain spaces and ')'.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: rest[19] };
+  const close = text.lastIndexOf(')');
+  const rest = text.slice(close + 2).split(' ');
+  return { comm: text.slice(text.indexOf('(') + 1, close), state: rest[0], ppid: Number(rest[1]), pgrp: Number(rest[2]), startTime: rest[19] };
 }
 
 export function identify(pid: number): ProcessIdentity | undefined {

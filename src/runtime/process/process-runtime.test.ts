@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -221,6 +221,7 @@ describe('ProcessRuntime', () => {
       expect(env).toContain('COLOUR=blue\n');
       expect(env).toContain('HOSTNAME=web-abcde\n');
       expect(env).not.toContain('ORCHESTRATOR_TEST_SECRET');
+      expect(env).not.toContain('ORCHESTRATOR_SUPERVISED');
     } finally {
       delete process.env.ORCHESTRATOR_TEST_SECRET;
     }
@@ -234,6 +235,17 @@ describe('ProcessRuntime', () => {
     expect(out).toBe(`hi there\n${join(dataDir, 'nodes', 'n1', 'i1.main', 'work')}\n`);
     expect(err).toBe('oops\n');
     expect(code).toBe(4);
+  });
+
+  it('shows the command once in the process table: the supervisor line names only its exit file', async () => {
+    const rt = await open();
+    await rt.createContainer('n1', 'i1.main', cfg(['sleep', '100000', 'marker-arg']), { labels: {} });
+    const { pid } = await rt.getContainerStatus('n1', 'i1.main');
+    const cmdline = (p: number) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    expect(cmdline(pid!)).toEqual(['sleep', '100000', 'marker-arg']);
+    const supervisor = leaderPid('i1.main');
+    expect(supervisor).not.toBe(pid);
+    expect(cmdline(supervisor).join(' ')).not.toContain('marker-arg');
   });
 
   it('fails to create a container whose working directory does not exist, and keeps nothing of it', async () => {

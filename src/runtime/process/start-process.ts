@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OrchestrationError } from '../../types/errors.js';
-import { bootId, identify, type ProcessIdentity } from './proc-stat.js';
+import { bootId, identify, readProcStat, type ProcessIdentity } from './proc-stat.js';
 import { signalGroup } from './process-group.js';
+import { argvEnvironment } from './supervisor.js';
 
 export interface StartRequest {
   argv: string[];
@@ -37,11 +38,11 @@ export async function startProcess(req: StartRequest): Promise<StartedProcess> {
   const logFd = openSync(req.logPath, 'a', 0o600);
   let child: ChildProcess;
   try {
-    const [file, args] = req.supervisor ? ['/bin/sh', [req.supervisor.script, req.supervisor.exitFile, ...req.argv]] : [executable, req.argv.slice(1)];
+    const [file, args] = req.supervisor ? ['/bin/sh', [req.supervisor.script, req.supervisor.exitFile]] : [executable, req.argv.slice(1)];
     child = spawn(file, args, {
       argv0: req.supervisor ? undefined : req.argv[0],
       cwd: req.cwd,
-      env: req.env,
+      env: req.supervisor ? { ...req.env, ...argvEnvironment(req.argv) } : req.env,
       detached: true,
       stdio: ['ignore', logFd, logFd, ...(req.supervisor ? ['pipe' as const] : [])],
       uid: req.uid,
@@ -67,6 +68,7 @@ export async function startProcess(req: StartRequest): Promise<StartedProcess> {
   }
   // A command that ended at once is gone already: its identity then matches no process.
   const main = identify(pid) ?? { pid, startTime: 'ended', bootId: bootId() };
+  await untilExeced(pid, basename(req.argv[0]));
   return { child, leader, main, exited };
 }
 
@@ -88,6 +90,21 @@ function resolveExecutable(command: string, path: string | undefined, cwd: strin
 
 function cannotStart(command: string, err: unknown): OrchestrationError {
   return new OrchestrationError('RuntimeError', `could not start "${command}": ${(err as Error).message}`, { cause: err });
+}
+
+/**
+ * Waits (briefly) until the supervisor's fork has become the command, so that create resolves with the
+ * command in the process table, as it does unsupervised. The kernel names a process after the file it
+ * exec'd (15 bytes at most), which is how the two execs (env, then the command) are told apart.
+ */
+async function untilExeced(pid: number, name: string): Promise<void> {
+  const comm = Buffer.from(name).subarray(0, 15).toString();
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const st = readProcStat(pid);
+    if (!st || st.comm === comm || st.state === 'Z' || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
 }
 
 function firstLine(stream: Readable): Promise<string> {

@@ -7,20 +7,32 @@ export const EXIT_FILE = 'exit';
 /**
  * The supervisor that outlives the agent so that an exit code is never lost (what conmon is to runc,
  * and Nomad's executor to raw_exec), at the cost of one /bin/sh per container. It runs this fixed
- * script; the container's argv arrives as positional parameters and is exec'd by `env`, never parsed
- * by the shell. The script:
- * - starts the command in the background (so it learns its PID, sent to the agent on fd 3), with
- *   SIGINT/SIGQUIT back at their defaults (an asynchronous list would otherwise ignore them);
+ * script with the exit file as its only argument; the container's argv comes in environment variables
+ * (ARGV_ENV_PREFIX + index, and the count), so that `ps` and `pgrep -f` show the command once, not in the
+ * supervisor's line too. The values are never parsed by the shell: `eval` only ever sees the variable
+ * names it builds. The script:
+ * - rebuilds "$@" from those variables and removes them from the environment;
+ * - starts the command in the background (so it learns its PID, sent to the agent on fd 3), exec'd by
+ *   `env` with SIGINT/SIGQUIT back at their defaults (an asynchronous list would otherwise ignore them);
  * - traps TERM/INT/HUP/QUIT with a no-op, so a signal to the process group reaches the command and the
  *   supervisor stays to see how it ends (a SIGKILL ends both: then the agent records 137);
  * - writes the exit status (128+N for signal N) to the exit file, one small write() that a reader
  *   sees whole or not at all (an empty file reads as "not yet"), and exits with it.
  * `kill -0` tells a `wait` interrupted by a trapped signal (command still there) from a real exit.
  */
-export const SUPERVISOR_SCRIPT = `# orchestrator process-runtime supervisor: sh supervisor.sh EXIT_FILE COMMAND [ARG...]
+export const ARGV_ENV_PREFIX = 'ORCHESTRATOR_SUPERVISED_ARG_';
+export const ARGC_ENV = 'ORCHESTRATOR_SUPERVISED_ARGC';
+
+export const SUPERVISOR_SCRIPT = `# orchestrator process-runtime supervisor: sh supervisor.sh EXIT_FILE, argv in the environment
 trap : TERM INT HUP QUIT
 exitfile=$1
-shift
+i=$${ARGC_ENV}
+unset ${ARGC_ENV}
+set --
+while [ "$i" -gt 0 ]; do
+  i=$((i - 1))
+  eval "set -- \\"\\$${ARGV_ENV_PREFIX}$i\\" \\"\\$@\\"; unset ${ARGV_ENV_PREFIX}$i"
+done
 env --default-signal=INT,QUIT -- "$@" 3>&- &
 child=$!
 echo "$child" >&3
@@ -33,6 +45,13 @@ done
 echo "$st" > "$exitfile"
 exit "$st"
 `;
+
+/** The environment that hands `argv` to the supervisor script. */
+export function argvEnvironment(argv: string[]): Record<string, string> {
+  const env: Record<string, string> = { [ARGC_ENV]: String(argv.length) };
+  argv.forEach((arg, i) => (env[`${ARGV_ENV_PREFIX}${i}`] = arg));
+  return env;
+}
 
 /** Writes the script under `dataDir` (atomically: running supervisors may be reading their copy) and returns its path. */
 export function installSupervisor(dataDir: string): string {
