@@ -2,6 +2,7 @@ import { Cycle, type SchedulingPolicy } from './cycle.js';
 import { noPlacement } from './no-placement.js';
 import { sortedNodes } from './node-order.js';
 import { preparePipeline } from './pipeline.js';
+import { planPreemption } from './preemption.js';
 import { PlacementRun } from './placement-run.js';
 import { RunBuffers } from './run-buffers.js';
 import { DEFAULT_PROFILE, defaultRegistry, type PluginRegistry, type SchedulingProfile } from './registry.js';
@@ -20,6 +21,8 @@ export interface DefaultSchedulerOptions {
   percentageOfNodesToScore?: number;
   /** Fewer nodes than this are always all considered (Kubernetes' minFeasibleNodesToFind). */
   minFeasibleNodesToFind?: number;
+  /** Plan the eviction of lower-priority instances when an instance fits nowhere (default true). */
+  preemption?: boolean;
   profile?: SchedulingProfile;
   registry?: PluginRegistry;
 }
@@ -55,9 +58,12 @@ export class DefaultScheduler implements Scheduler {
     while (decisions.length < request.count) {
       const found = run.next();
       if (!found) {
-        // Nothing placed: the copies after this one would meet the same cluster.
+        // Nothing placed: the copies after this one would meet the same cluster. One preemption
+        // plan per call, on the first of them; the core schedules again once the victims are gone.
         const decision = noPlacement(nodes.length, run.rejections());
-        return decisions.concat(fill(request.count - decisions.length, decision));
+        const preemption = this.options.preemption === false ? undefined : planPreemption(cycle, pipeline);
+        const rest = fill(request.count - decisions.length - 1, decision);
+        return [...decisions, preemption && decision.kind === 'NoPlacement' ? { ...decision, preemption } : decision, ...rest];
       }
       run.place(found.index);
       decisions.push({ kind: 'AssignNode', nodeId: nodes[found.index].node.id, score: found.score });
