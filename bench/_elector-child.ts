@@ -10,7 +10,7 @@ import { EtcdStateStore } from '../src/store/etcd-store.js';
 
 const [url, id, ttl] = process.argv.slice(2);
 const store = await EtcdStateStore.open(url);
-const elector = new EtcdLeaderElector(store, { id, address: `child-${process.pid}`, ttlSeconds: Number(ttl ?? 5) });
+const elector = new EtcdLeaderElector(store, { id, address: `child-${process.pid}`, ttlSeconds: Number(ttl ?? 4) });
 const say = (o: object) => process.stdout.write(JSON.stringify({ ...o, at: Date.now() }) + '\n');
 
 elector.onChange((isLeader, leader) => {

@@ -4,7 +4,7 @@ import type { Watcher, WriteOp } from '../../store/state-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../../types/clock.js';
 import { silentLogger, type Logger } from '../../types/logger.js';
 import { impossibleGuard, type LeaderElector, type LeaderInfo, type LeadershipListener, type ReplicaInfo } from './leader-elector.js';
-import { LeaseKeeper, leaseTiming, type LeaseTiming } from './lease-keeper.js';
+import { DEFAULT_LEASE_TTL_SECONDS, LeaseKeeper, leaseTiming, type LeaseTiming } from './lease-keeper.js';
 import type { LeasingStore } from './leasing-store.js';
 
 /** Where replicas register themselves (one key each, on their lease). */
@@ -15,7 +15,7 @@ export interface EtcdLeaderElectorOptions {
   id?: string;
   /** Where this replica serves the API. */
   address: string;
-  /** Lease TTL in seconds (default 5): a crashed leader is replaced within about this long. */
+  /** Lease TTL in seconds (default DEFAULT_LEASE_TTL_SECONDS, 4): a crashed leader is replaced within about this long. */
   ttlSeconds?: number;
   /** Renewal and safety-margin timing; derived from `ttlSeconds` unless given. */
   timing?: LeaseTiming;
@@ -66,7 +66,7 @@ export class EtcdLeaderElector implements LeaderElector {
     this.address = options.address;
     this.key = options.electionKey ?? KEYS.leader;
     this.replicasPrefix = options.replicasPrefix ?? REPLICAS_PREFIX;
-    this.timing = options.timing ?? leaseTiming(options.ttlSeconds ?? 5);
+    this.timing = options.timing ?? leaseTiming(options.ttlSeconds ?? DEFAULT_LEASE_TTL_SECONDS);
     this.retryMs = options.retryMs ?? 1_000;
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? silentLogger).child({ component: 'leader-elector', replica: this.id });

@@ -42,6 +42,7 @@ function keeper(store: ScriptedLeases, clock: ManualClock) {
 describe('LeaseKeeper', () => {
   it('derives renewal and margin from the TTL: renew every second, stop 1 s early for a 5 s lease', () => {
     expect(leaseTiming(5)).toEqual({ ttlSeconds: 5, renewEveryMs: 1000, marginMs: 1000 });
+    expect(leaseTiming()).toEqual({ ttlSeconds: 4, renewEveryMs: 800, marginMs: 800 });
     expect(leaseTiming(2)).toEqual({ ttlSeconds: 2, renewEveryMs: 400, marginMs: 500 });
   });
 
