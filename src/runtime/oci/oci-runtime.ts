@@ -17,7 +17,7 @@ import { startExec } from './oci-exec.js';
 import { buildSpec, composeArgs, composeEnv, nodeNofileLimit } from './oci-spec.js';
 import { prepareRootfs, releaseRootfs } from './rootfs.js';
 import { RuncCli } from './runc-cli.js';
-import { resolveBinary, waitForExit } from './wait.js';
+import { monitorGone, resolveBinary, waitForExit } from './wait.js';
 
 export interface OciRuntimeOptions {
   /** Directory the runtime owns: per node, its containers' bundles, logs and runc state. */
@@ -35,6 +35,7 @@ export interface OciRuntimeOptions {
 const DEFAULT_GRACE_MS = 10_000;
 /** How long to wait for the exit to be recorded after SIGKILL: the kernel is quick; conmon too. */
 const KILL_WAIT_MS = 10_000;
+const MONITOR_EXIT_WAIT_MS = 2_000;
 
 export function createOciRuntime(options: OciRuntimeOptions): ContainerRuntime {
   return new OciRuntime(options);
@@ -206,8 +207,8 @@ export class OciRuntime implements ContainerRuntime {
     }
     await runc.delete(id).catch(() => {});
     const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
-    if (conmonPid > 0 && meta?.pidStart === undefined) {
-      // A monitor whose container never started (failed create) may still be waiting: end it.
+    // The monitor exits right after recording the exit; one that lingers (or waits on a failed create) is ended.
+    if (conmonPid > 0 && !(await monitorGone(conmonPid, id, MONITOR_EXIT_WAIT_MS))) {
       try {
         process.kill(conmonPid, 'SIGKILL');
       } catch {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { accessSync, constants, realpathSync, watch, type FSWatcher } from 'node:fs';
 import { OrchestrationError } from '../../types/errors.js';
 import { readExit, type ContainerPaths } from './container-files.js';
@@ -42,4 +43,22 @@ export function waitForExit(paths: ContainerPaths, ms: number): Promise<boolean>
     }
     check();
   });
+}
+
+/**
+ * Resolves true once process `pid` is no longer the conmon of container `id` (exited, or the pid now
+ * belongs to something else), false if it still is after `ms`. Polls: Node has no way to wait on a
+ * process that is not its child.
+ */
+export async function monitorGone(pid: number, id: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    const args = cmdline.split('\0');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const zombie = / Z /.test(stat.slice(stat.lastIndexOf(')')));
+    if (zombie || !args[0]?.endsWith('conmon') || !args.includes(id)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
