@@ -1,19 +1,49 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { copyFileSync, statSync, truncateSync, watch, type FSWatcher } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { lastLines } from '../simulated/last-lines.js';
 
 const CHUNK = 64 * 1024;
 
+/** The file a log is rotated into: one generation is kept, as `docker logs` with max-file=2 does. */
+export const rotatedPath = (path: string) => `${path}.1`;
+
 /**
- * The last `n` lines of the file's first `size` bytes (all of them when `n` is undefined), read
- * backwards in chunks so that a long log costs only what is returned.
+ * Rotates the log when it is over `maxBytes` (copy to `.1`, then truncate): the writer holds the file
+ * open with O_APPEND and cannot be asked to reopen it, so the file is emptied in place, as logrotate's
+ * copytruncate does. What is written between the copy and the truncate is lost.
+ */
+export function rotateIfOver(path: string, maxBytes: number): boolean {
+  try {
+    if (statSync(path).size <= maxBytes) return false;
+    copyFileSync(path, rotatedPath(path));
+    truncateSync(path, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The last `n` lines (all when `n` is undefined) of the rotated file followed by the first `size`
+ * bytes of the current one, read backwards in chunks so that a long log costs only what is returned.
  */
 export async function readTail(path: string, size: number, n: number | undefined): Promise<Buffer> {
   if (n !== undefined && n <= 0) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  let newlines = await readBackwards(path, size, n, parts);
+  if (n === undefined || newlines <= n) {
+    const previous = await stat(rotatedPath(path)).catch(() => undefined);
+    if (previous) newlines += await readBackwards(rotatedPath(path), previous.size, n === undefined ? undefined : n - newlines, parts);
+  }
+  const all = Buffer.concat(parts);
+  return n === undefined ? all : Buffer.from(lastLines(all.toString('utf8'), n), 'utf8');
+}
+
+/** Prepends chunks of the file to `parts` from `size` backwards until more than `n` newlines are read; returns how many were. */
+async function readBackwards(path: string, size: number, n: number | undefined, parts: Buffer[]): Promise<number> {
   const fh = await open(path, 'r');
   try {
-    const parts: Buffer[] = [];
     let pos = size;
     let newlines = 0;
     while (pos > 0) {
@@ -27,8 +57,7 @@ export async function readTail(path: string, size: number, n: number | undefined
         if (newlines > n) break;
       }
     }
-    const all = Buffer.concat(parts);
-    return n === undefined ? all : Buffer.from(lastLines(all.toString('utf8'), n), 'utf8');
+    return newlines;
   } finally {
     await fh.close();
   }
@@ -79,6 +108,7 @@ export async function logStream(
         again = false;
         const fh = await open(path, 'r');
         try {
+          if ((await fh.stat()).size < pos) pos = 0; // rotated: truncated in place
           for (;;) {
             const buf = Buffer.alloc(CHUNK);
             const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -61,8 +61,8 @@ describe('ProcessRuntime', () => {
   let dataDir: string;
   const runtimes: ProcessRuntime[] = [];
   const strays: number[] = [];
-  const open = async (adoptedPollMs?: number, supervise?: boolean) => {
-    const rt = new ProcessRuntime({ dataDir, adoptedPollMs, supervise });
+  const open = async (pollMs?: number, supervise?: boolean, maxLogBytes?: number) => {
+    const rt = new ProcessRuntime({ dataDir, pollMs, supervise, maxLogBytes });
     runtimes.push(rt);
     await rt.initNode('n1');
     return rt;
@@ -246,6 +246,19 @@ describe('ProcessRuntime', () => {
     const supervisor = leaderPid('i1.main');
     expect(supervisor).not.toBe(pid);
     expect(cmdline(supervisor).join(' ')).not.toContain('marker-arg');
+  });
+
+  it('rotates a log over its size limit, and tail still reaches into the rotated part', async () => {
+    const rt = await open(20, true, 1000);
+    const rotated = join(dataDir, 'nodes', 'n1', 'i1.main', 'output.log.1');
+    // 60 lines of 41 bytes, then one more line once the log has been rotated.
+    const script = `i=0; while [ $i -lt 60 ]; do printf '%040d\\n' $i; i=$((i+1)); done; while [ ! -e ${rotated} ]; do sleep 0.02; done; echo after`;
+    await rt.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', script]), { labels: {} });
+    const followed = await readAll(await rt.logs('n1', 'i1.main', { follow: true, tail: 0 }));
+    expect(followed.endsWith('after\n')).toBe(true);
+    expect(statSync(join(dataDir, 'nodes', 'n1', 'i1.main', 'output.log')).size).toBeLessThan(1000);
+    const last3 = await readAll(await rt.logs('n1', 'i1.main', { tail: 3 }));
+    expect(last3).toBe(`${'58'.padStart(40, '0')}\n${'59'.padStart(40, '0')}\nafter\n`);
   });
 
   it('fails to create a container whose working directory does not exist, and keeps nothing of it', async () => {

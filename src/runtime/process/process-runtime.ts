@@ -8,7 +8,7 @@ import { OrchestrationError } from '../../types/errors.js';
 import { silentLogger, type Logger } from '../../types/logger.js';
 import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
 import { exitOf, LOG_FILE, readRecord, statusOfRecord, writeRecord, type ContainerRecord, type ExitRecord } from './container-record.js';
-import { logStream, type FollowControl } from './log-file.js';
+import { logStream, rotateIfOver, type FollowControl } from './log-file.js';
 import { execProcess } from './process-exec.js';
 import { groupIsOurs, signalGroup, waitForGroupGone } from './process-group.js';
 import { groupExists, isAlive, liveGroupMembers } from './proc-stat.js';
@@ -19,8 +19,10 @@ export interface ProcessRuntimeOptions {
   /** Root of the runtime's files: `nodes/<nodeId>/<containerId>/{state.json,output.log,work/}`. */
   dataDir: string;
   logger?: Logger;
-  /** How often adopted containers (started by an earlier agent) are checked for exit. */
-  adoptedPollMs?: number;
+  /** How often adopted containers (started by an earlier agent) are checked for exit, and logs for size. Default 1000. */
+  pollMs?: number;
+  /** A log over this size is rotated (one rotated file kept). Default 10 MiB, as the kubelet's containerLogMaxSize. */
+  maxLogBytes?: number;
   /**
    * Run each container under a small /bin/sh supervisor (supervisor.ts) that records its exit status
    * even while no agent runs. Default: where supported; `false` runs commands directly (then an exit
@@ -306,9 +308,15 @@ export class ProcessRuntime implements ContainerRuntime {
 
   private ensurePoller(): void {
     if (this.poller || this.closed) return;
+    const maxLogBytes = this.options.maxLogBytes ?? 10 * 1024 * 1024;
     this.poller = setInterval(() => {
-      for (const [nodeId, containers] of this.nodes) for (const t of containers.values()) if (!t.child) this.refreshAdopted(nodeId, t);
-    }, this.options.adoptedPollMs ?? 1000);
+      for (const [nodeId, containers] of this.nodes) {
+        for (const t of containers.values()) {
+          if (!t.child) this.refreshAdopted(nodeId, t);
+          if (!t.record.exit && rotateIfOver(t.record.logPath, maxLogBytes)) this.log.debug({ nodeId, containerId: t.record.containerId }, 'rotated log');
+        }
+      }
+    }, this.options.pollMs ?? 1000);
     this.poller.unref();
   }
 
