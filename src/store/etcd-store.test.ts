@@ -35,6 +35,23 @@ describe.skipIf(skip)('EtcdStateStore on a real etcd', () => {
     }
   });
 
+  it('takes a commit that writes one key twice, keeping the last write as the other stores do', async () => {
+    const store = await EtcdStateStore.open(cluster!.url('/twice'));
+    try {
+      const res = await store.commit([
+        { op: 'put', key: '/k', value: 'first' },
+        { op: 'put', key: '/k', value: 'second' },
+        { op: 'put', key: '/gone', value: 'x' },
+        { op: 'delete', key: '/gone' },
+      ]);
+      expect(res.ok).toBe(true);
+      expect((await store.get('/k'))?.value).toBe('second');
+      expect(await store.get('/gone')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('lists more keys than one range page, all at one revision', async () => {
     const store = await EtcdStateStore.open(cluster!.url('/paging'));
     try {

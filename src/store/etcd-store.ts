@@ -45,7 +45,7 @@ export class EtcdStateStore implements StateStore {
   private seenRevision = 0;
   private closed = false;
 
-  constructor(readonly options: EtcdStoreOptions, logger: Logger = silentLogger) {
+  constructor(options: EtcdStoreOptions, logger: Logger = silentLogger) {
     this.prefix = options.prefix ?? '';
     this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.client = createEtcdClient(options);
@@ -92,11 +92,15 @@ export class EtcdStateStore implements StateStore {
     const compare: ICompare[] = [];
     const success: IRequestOp[] = [];
     const guarded: Array<{ key: string; expected: number }> = [];
+    // etcd refuses a transaction that writes one key twice; applied in order, the last write wins anyway.
+    const lastWrite = new Map<string, WriteOp>();
+    for (const op of ops) if (op.op !== 'check') lastWrite.set(op.key, op);
     for (const op of ops) {
       if (op.ifModRevision !== undefined) {
         compare.push({ key: this.full(op.key), target: 'Mod', result: 'Equal', mod_revision: op.ifModRevision });
         guarded.push({ key: op.key, expected: op.ifModRevision });
       }
+      if (lastWrite.get(op.key) !== op) continue;
       if (op.op === 'put') success.push({ request_put: { key: this.full(op.key), value: Buffer.from(op.value, 'utf8'), ...(options.lease ? { lease: options.lease } : {}) } });
       else if (op.op === 'delete') success.push({ request_delete_range: { key: this.full(op.key) } });
     }
@@ -108,7 +112,7 @@ export class EtcdStateStore implements StateStore {
         const actual = kv ? Number(kv.mod_revision) : 0;
         if (actual !== guarded[i].expected) return { ok: false, key: guarded[i].key, expected: guarded[i].expected, actual };
       }
-      // Every guard matched when re-read: a concurrent write came and went between compare and read.
+      // Unreachable: the compares and these reads are one atomic transaction.
       return { ok: false, key: guarded[0].key, expected: guarded[0].expected, actual: -1 };
     });
   }
