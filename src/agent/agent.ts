@@ -9,7 +9,8 @@ import type { WorkloadInstance } from '../types/instance.js';
 import type { Logger } from '../types/logger.js';
 import type { NodeRegistration } from '../types/node.js';
 import { syncInstance } from './instance-sync.js';
-import { NoProbes, type ProbeSupervisor } from './probes.js';
+import type { ProbeSupervisor } from './probes.js';
+import { Prober } from './probes/prober.js';
 import { RestartTracker } from './restart-tracker.js';
 import { StatusReporter } from './status-reporter.js';
 import { TemplateCache } from './template-cache.js';
@@ -65,7 +66,14 @@ export class Agent {
     this.templates = new TemplateCache(opts.client);
     this.reporter = new StatusReporter(opts.client, this.log);
     this.events = new EventRecorder((batch) => this.client.postEvents(batch).then(() => undefined), this.log, 250);
-    this.probes = opts.probes ?? new NoProbes();
+    this.probes =
+      opts.probes ??
+      new Prober({
+        runtime: this.runtime,
+        clock: this.clock,
+        log: this.log,
+        onEvent: (e) => this.events.warning({ kind: 'Instance', id: e.instance.instanceId, name: e.instance.name }, e.reason, `container ${e.container}: ${e.message}`, { workloadId: e.instance.workloadId, nodeId: e.nodeId, source: `agent/${e.nodeId}` }),
+      });
     this.probes.onChange((id) => this.queue.add(id));
     this.queue = new WorkQueue((id) => this.sync(id), { concurrency: opts.concurrency ?? 4, clock: this.clock, baseRetryMs: 500, maxRetryMs: 30_000 }, (id, err) =>
       this.log.warn({ instance: id, err: err instanceof Error ? err.message : String(err) }, 'instance sync failed; will retry'),
@@ -204,7 +212,11 @@ export class Agent {
         events: this.events,
         clock: this.clock,
         log: this.log,
-        readiness: (id, c) => this.probes.readiness(id, c),
+        readiness: (id, c) => {
+          // A running container this agent did not start (adopted after a restart) is probed from now on.
+          if (desired) this.probes.containerStarted(nodeId, desired, c, containerIdFor(id, c.name));
+          return this.probes.readiness(id, c);
+        },
         containerStarted: (inst, c, cid) => this.probes.containerStarted(nodeId, inst, c, cid),
         containerGone: (cid) => this.probes.containerGone(cid),
         takeLivenessFailure: (cid) => this.probes.takeLivenessFailure(cid),
