@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OrchestrationError } from '../../types/errors.js';
@@ -96,14 +96,25 @@ function cannotStart(command: string, err: unknown): OrchestrationError {
  * Waits (briefly) until the supervisor's fork has become the command, so that create resolves with the
  * command in the process table, as it does unsupervised. The kernel names a process after the file it
  * exec'd (15 bytes at most), which is how the two execs (env, then the command) are told apart.
+ * Gives up after 2 s: the command then still runs, only later.
  */
 async function untilExeced(pid: number, name: string): Promise<void> {
   const comm = Buffer.from(name).subarray(0, 15).toString();
   const deadline = Date.now() + 2000;
   for (;;) {
     const st = readProcStat(pid);
-    if (!st || st.comm === comm || st.state === 'Z' || Date.now() > deadline) return;
+    if (!st || st.state === 'Z' || Date.now() > deadline) return;
+    // The name changes early in execve, the argument list a little later.
+    if (st.comm === comm && hasCmdline(pid)) return;
     await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function hasCmdline(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`).length > 0;
+  } catch {
+    return false;
   }
 }
 
