@@ -21,6 +21,11 @@ export interface DefaultSchedulerOptions {
   percentageOfNodesToScore?: number;
   /** Fewer nodes than this are always all considered (Kubernetes' minFeasibleNodesToFind). */
   minFeasibleNodesToFind?: number;
+  /**
+   * `auto` (default): the incremental grouped search whenever the plugins allow it; `scan`: always
+   * the plain scan. Both must decide alike; `scan` exists to check that.
+   */
+  search?: 'auto' | 'scan';
   /** Plan the eviction of lower-priority instances when an instance fits nowhere (default true). */
   preemption?: boolean;
   profile?: SchedulingProfile;
@@ -53,7 +58,7 @@ export class DefaultScheduler implements Scheduler {
     if (nodes.length === 0) return fill(request.count, noPlacement(0, []));
     const cycle = new Cycle(request, snapshot, nodes, this.policy);
     const pipeline = preparePipeline(cycle, this.registry, this.profile, this.options.weights);
-    const run = new PlacementRun(cycle, pipeline, startOffset(request, nodes.length), this.feasibleToFind(nodes.length), this.buffers);
+    const run = new PlacementRun(cycle, pipeline, startOffset(request, nodes.length), this.feasibleToFind(nodes.length), this.buffers, this.options.search ?? 'auto');
     const decisions: ScheduleDecision[] = [];
     while (decisions.length < request.count) {
       const found = run.next();

@@ -50,6 +50,7 @@ export class PlacementRun {
     private readonly start: number,
     private readonly wanted: number,
     buffers: RunBuffers = new RunBuffers(),
+    search: 'auto' | 'scan' = 'auto',
   ) {
     const n = (this.n = cycle.nodes.length);
     this.b = buffers.reset(n);
@@ -58,7 +59,7 @@ export class PlacementRun {
     this.relativeCache = this.relativeScorers.map(() => ({ values: new Float64Array(n), at: new Int32Array(n).fill(-1) }));
     const clusterScoped = [...pipeline.clusterFilters, ...this.relativeScorers];
     const first = clusterScoped[0]?.domains;
-    if (clusterScoped.every((p) => p.scope === 'cluster' && p.domains !== undefined && p.domains === first)) {
+    if (search === 'auto' && clusterScoped.every((p) => p.scope === 'cluster' && p.domains !== undefined && p.domains === first)) {
       this.groups = first;
       this.heaps = buffers.heapsFor(first ? first.names.length + 1 : 1);
     }

@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../types/node.js';
+import type { Taint, Toleration } from '../types/placement.js';
+import type { WorkloadDefinition } from '../types/workload.js';
+import { SchedulerState } from './cluster-state.js';
+import { DefaultScheduler, type DefaultSchedulerOptions } from './default-scheduler.js';
+import { explainPlacement } from './explain.js';
+import type { ScheduleDecision } from './scheduler.js';
+import { nodeLabel } from './selectors.js';
+import { isTolerated } from './taints.js';
+import { makeInstance, makeNode, makeWorkload, requestFor } from './testing/fixtures.js';
+
+/**
+ * Random clusters and workloads, scheduled one workload after another as the core would (each
+ * decision bound back into the state), then checked against what a user relies on.
+ */
+
+const TAINTS: Taint[] = [
+  { key: 'gpu', value: 'true', effect: 'NoSchedule' },
+  { key: 'maint', effect: 'NoExecute' },
+  { key: 'old', effect: 'PreferNoSchedule' },
+  { key: 'team', value: 'a', effect: 'NoSchedule' },
+];
+const TOLERATIONS: Toleration[] = [
+  { key: 'gpu', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+  { key: 'maint', operator: 'Exists' },
+  { key: 'team', operator: 'Equal', value: 'b' },
+  { key: 'team', operator: 'Exists', effect: 'NoSchedule' },
+  { operator: 'Exists', effect: 'PreferNoSchedule' },
+];
+
+const nodeArb = fc.record({
+  cpu: fc.integer({ min: 1, max: 8 }),
+  memoryMb: fc.integer({ min: 512, max: 8192 }),
+  gpu: fc.integer({ min: 0, max: 2 }),
+  zone: fc.option(fc.constantFrom('z0', 'z1', 'z2'), { nil: undefined }),
+  disk: fc.constantFrom('ssd', 'hdd'),
+  taints: fc.subarray(TAINTS, { maxLength: 2 }),
+  notReady: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
+  cordoned: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
+});
+
+const workloadArb = fc.record({
+  cpu: fc.integer({ min: 0, max: 2000 }),
+  memoryMb: fc.integer({ min: 1, max: 3000 }),
+  gpu: fc.integer({ min: 0, max: 1 }),
+  replicas: fc.integer({ min: 1, max: 8 }),
+  tier: fc.constantFrom('a', 'b'),
+  ssdOnly: fc.boolean(),
+  tolerations: fc.subarray(TOLERATIONS, { maxLength: 3 }),
+  antiAffinity: fc.constantFrom('none', 'self-node', 'self-zone', 'tier-node'),
+  spread: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+  hostPort: fc.option(fc.constantFrom(80, 443), { nil: undefined }),
+  priority: fc.integer({ min: 0, max: 3 }),
+});
+
+type WorkloadGen = typeof workloadArb extends fc.Arbitrary<infer T> ? T : never;
+type NodeSpecGen = typeof nodeArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toNode(g: NodeSpecGen, i: number): Node {
+  return makeNode(`n${String(i).padStart(2, '0')}`, {
+    cpu: g.cpu,
+    memoryMb: g.memoryMb,
+    ...(g.gpu > 0 ? { extended: { gpu: g.gpu } } : {}),
+    labels: { disk: g.disk, ...(g.zone ? { zone: g.zone } : {}) },
+    taints: g.taints,
+    status: g.notReady ? 'NotReady' : 'Ready',
+    unschedulable: g.cordoned,
+  });
+}
+
+function toWorkload(g: WorkloadGen, i: number): WorkloadDefinition {
+  const id = `w${i}`;
+  const anti =
+    g.antiAffinity === 'none'
+      ? undefined
+      : {
+          required: [
+            {
+              labelSelector: { matchLabels: (g.antiAffinity === 'tier-node' ? { tier: g.tier } : { app: id }) as Record<string, string> },
+              topologyKey: g.antiAffinity === 'self-zone' ? 'zone' : 'node',
+            },
+          ],
+        };
+  return makeWorkload(id, {
+    labels: { app: id, tier: g.tier },
+    requests: { cpuMillicores: g.cpu, memoryMb: g.memoryMb, ...(g.gpu > 0 ? { extended: { gpu: g.gpu } } : {}) },
+    replicas: g.replicas,
+    ...(g.ssdOnly ? { nodeSelector: { disk: 'ssd' } } : {}),
+    tolerations: g.tolerations,
+    ...(anti ? { affinity: { instanceAntiAffinity: anti } } : {}),
+    ...(g.spread ? { topologySpread: [{ maxSkew: g.spread, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' as const }] } : {}),
+    ...(g.hostPort ? { hostPorts: [g.hostPort] } : {}),
+    priority: g.priority,
+  });
+}
+
+interface Outcome {
+  state: SchedulerState;
+  nodes: Node[];
+  workloads: WorkloadDefinition[];
+  decisions: ScheduleDecision[][];
+}
+
+function run(nodeGens: NodeSpecGen[], workloadGens: WorkloadGen[], options: DefaultSchedulerOptions = {}, scheduler = new DefaultScheduler(options), order?: number[]): Outcome {
+  const nodes = nodeGens.map(toNode);
+  const workloads = workloadGens.map(toWorkload);
+  const state = new SchedulerState();
+  for (const i of order ?? nodes.map((_, i) => i)) state.upsertNode(nodes[i]);
+  const decisions = workloads.map((w) => {
+    state.upsertWorkload(w);
+    const d = scheduler.schedule(requestFor(w, w.replicas), state);
+    d.forEach((x, k) => x.kind === 'AssignNode' && state.bind(makeInstance(`${w.workloadId}-${k}`, w, x.nodeId)));
+    return d;
+  });
+  return { state, nodes, workloads, decisions };
+}
+
+const clusterArb = fc.array(nodeArb, { minLength: 1, maxLength: 14 });
+const workloadsArb = fc.array(workloadArb, { minLength: 1, maxLength: 7 });
+const RUNS = { numRuns: 150 };
+
+describe('scheduler properties', () => {
+  it('never over-commits a node on any resource', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, (ns, ws) => {
+        const { state } = run(ns, ws);
+        for (const info of state.nodes()) {
+          const a = info.node.allocatable;
+          expect(info.requested.cpuMillicores).toBeLessThanOrEqual(a.cpuCores * 1000);
+          expect(info.requested.memoryMb).toBeLessThanOrEqual(a.memoryMb);
+          expect(info.requested.diskMb).toBeLessThanOrEqual(a.diskMb);
+          expect(info.requested.extended.gpu ?? 0).toBeLessThanOrEqual(a.extended?.gpu ?? 0);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('never breaks a required anti-affinity rule, in either direction', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, (ns, ws) => {
+        const { state, workloads } = run(ns, ws);
+        const placed = [...state.instanceIndex().all()];
+        for (const w of workloads) {
+          for (const term of w.affinity?.instanceAntiAffinity?.required ?? []) {
+            for (const mine of placed.filter((b) => b.instance.workloadId === w.workloadId)) {
+              const domain = nodeLabel(mine.node.node, term.topologyKey);
+              if (domain === undefined) continue;
+              const clash = placed.filter(
+                (b) =>
+                  b.instance.instanceId !== mine.instance.instanceId &&
+                  Object.entries(term.labelSelector.matchLabels ?? {}).every(([k, v]) => b.instance.labels[k] === v) &&
+                  nodeLabel(b.node.node, term.topologyKey) === domain,
+              );
+              expect(clash.map((b) => b.instance.instanceId)).toEqual([]);
+            }
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps DoNotSchedule spread within maxSkew over the eligible zones', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, (ns, ws) => {
+        const { state, nodes, workloads } = run(ns, ws);
+        for (const w of workloads) {
+          for (const c of w.topologySpread ?? []) {
+            const eligible = new Set(nodes.filter((n) => !w.nodeSelector || n.labels.disk === w.nodeSelector.disk).map((n) => n.labels[c.topologyKey]).filter((z) => z !== undefined));
+            const counts = new Map([...eligible].map((z) => [z, 0]));
+            for (const b of state.instanceIndex().ofWorkload(w.workloadId)) {
+              const z = b.node.node.labels[c.topologyKey];
+              expect(z).toBeDefined();
+              counts.set(z!, (counts.get(z!) ?? 0) + 1);
+            }
+            const values = [...counts.values()];
+            if (values.length > 0) expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(c.maxSkew);
+          }
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('lets a tolerated taint never block and an untolerated NoSchedule/NoExecute taint always block', () => {
+    fc.assert(
+      fc.property(fc.array(fc.subarray(TAINTS), { minLength: 1, maxLength: 8 }), fc.subarray(TOLERATIONS), (taintSets, tolerations) => {
+        const state = new SchedulerState();
+        taintSets.forEach((taints, i) => state.upsertNode(makeNode(`n${i}`, { taints })));
+        const w = makeWorkload('w', { tolerations, requests: { cpuMillicores: 100, memoryMb: 64 } });
+        const e = explainPlacement(requestFor(w, 1), state);
+        for (const n of e.nodes) {
+          const taints = taintSets[Number(n.nodeId.slice(1))];
+          const blocking = taints.some((t) => t.effect !== 'PreferNoSchedule' && !isTolerated(t, tolerations));
+          expect(n.feasible).toBe(!blocking);
+          if (blocking) expect(n.filter).toBe('taint-toleration');
+        }
+        // And what was placed sits only where every blocking taint is tolerated.
+        const [d] = new DefaultScheduler().schedule(requestFor(w, 1), state);
+        if (d.kind === 'AssignNode') for (const t of state.node(d.nodeId)!.node.taints) if (t.effect !== 'PreferNoSchedule') expect(isTolerated(t, tolerations)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives the same placement for the same input: fresh or reused scheduler, any node insertion order', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, fc.integer(), (ns, ws, seed) => {
+        const first = run(ns, ws).decisions;
+        const shared = new DefaultScheduler();
+        run(ns.slice().reverse(), ws, {}, shared);
+        const order = ns.map((_, i) => i).sort((a, b) => ((a * 7919 + seed) % 13) - ((b * 7919 + seed) % 13) || a - b);
+        expect(run(ns, ws, {}, shared, order).decisions).toEqual(first);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('decides with the incremental search exactly as with the plain scan when every node is considered', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, (ns, ws) => {
+        const fast = run(ns, ws, { percentageOfNodesToScore: 100 }).decisions;
+        const scan = run(ns, ws, { percentageOfNodesToScore: 100, search: 'scan' }).decisions;
+        expect(fast).toEqual(scan);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
