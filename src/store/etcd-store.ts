@@ -127,7 +127,7 @@ export class EtcdStateStore implements StateStore {
         rangeEnd: rangeEnd(key),
         startRevision: (afterRevision ?? this.seenRevision) + 1,
         unprefix: (k) => k.subarray(Buffer.byteLength(this.prefix)).toString('utf8'),
-        connectBudgetMs: this.timeoutMs,
+        retryBudgetMs: this.timeoutMs,
       },
       handlers,
       (w) => this.watches.delete(w),

@@ -11,21 +11,25 @@ export interface EtcdWatchSpec {
   startRevision: number;
   /** Maps a full etcd key back to the store's key. */
   unprefix(key: Buffer): string;
-  /** How long to keep trying members until one accepts the watch. */
-  connectBudgetMs: number;
+  /** How long a watch keeps trying to get back on a member with a leader before it gives up with `Unavailable`. */
+  retryBudgetMs: number;
 }
 
 /**
- * One StateStore watch on its own etcd watch stream. It never reconnects by itself: when the
- * stream fails (member gone, no leader, store closed) `onError` gets `Unavailable`, and when the
- * start revision was compacted it gets `Gone`; either way the watcher resumes or relists, as the
- * StateStore contract says. Events of one revision are delivered together, in revision order.
+ * One StateStore watch on its own etcd watch stream. Events of one revision are delivered together,
+ * in revision order.
+ *
+ * A blip — a member dying, etcd electing a new leader — is ridden through: the stream is opened
+ * again (on whichever member answers) from the revision after the last one delivered, so nothing
+ * is missed or repeated. When that has not worked for `retryBudgetMs`, or the store closes, the
+ * watch ends with `Unavailable`; when the revision to resume from was compacted, with `Gone`.
+ * Either way the watcher restarts or relists, as the StateStore contract says.
  */
 export class EtcdWatch implements Watcher {
   private stream?: IDuplexStream<IWatchRequest, IWatchResponse>;
   private ended = false;
-  private created = false;
-  private readonly openedAt = Date.now();
+  /** When the current run of failures began; undefined while the watch is established. */
+  private failingSince?: number;
   private delivered: number;
 
   constructor(
@@ -48,11 +52,12 @@ export class EtcdWatch implements Watcher {
   }
 
   private async open(): Promise<void> {
+    if (this.ended) return;
     let stream: IDuplexStream<IWatchRequest, IWatchResponse>;
     try {
       stream = await this.client.watchClient.watch();
     } catch (err) {
-      this.finish(etcdError(err, 'watch'));
+      this.retryOrEnd(err);
       return;
     }
     if (this.ended) {
@@ -62,38 +67,38 @@ export class EtcdWatch implements Watcher {
     this.stream = stream;
     stream
       .on('data', (res) => this.onResponse(res))
-      .on('error', (err) => this.onStreamError(stream, err))
-      .on('end', () => this.stream === stream && this.finish(new OrchestrationError('Unavailable', 'etcd ended the watch stream')));
-    stream.write({ create_request: { key: this.spec.key, range_end: this.spec.rangeEnd, start_revision: this.spec.startRevision, prev_kv: true } });
+      .on('error', (err) => this.stream === stream && this.retryOrEnd(err))
+      .on('end', () => this.stream === stream && this.retryOrEnd(new OrchestrationError('Unavailable', 'etcd ended the watch stream')));
+    stream.write({ create_request: { key: this.spec.key, range_end: this.spec.rangeEnd, start_revision: this.delivered + 1, prev_kv: true } });
   }
 
-  /**
-   * Before etcd has accepted the watch, a member that cannot be reached is skipped: the watch is
-   * opened again (the client picks another member) while the budget lasts. Once it is running, a
-   * failure ends it, as the contract says.
-   */
-  private onStreamError(stream: IDuplexStream<IWatchRequest, IWatchResponse>, err: Error): void {
-    if (this.ended || this.stream !== stream) return;
-    if (!this.created && unreachable(err) && Date.now() - this.openedAt < this.spec.connectBudgetMs) {
-      this.stream = undefined;
-      setTimeout(() => void this.open(), 50);
+  private retryOrEnd(err: unknown): void {
+    if (this.ended) return;
+    const now = Date.now();
+    this.failingSince ??= now;
+    if (!transient(err) || now - this.failingSince >= this.spec.retryBudgetMs) {
+      this.finish(etcdError(err, 'watch'));
       return;
     }
-    this.finish(etcdError(err, 'watch'));
+    const stream = this.stream;
+    this.stream = undefined;
+    try {
+      stream?.cancel();
+    } catch {
+      /* already gone */
+    }
+    setTimeout(() => void this.open(), 100);
   }
 
   private onResponse(res: IWatchResponse): void {
     if (this.ended) return;
-    if (res.created && !res.canceled) this.created = true;
     if (res.canceled) {
       const compacted = Number(res.compact_revision);
-      this.finish(
-        compacted > 0
-          ? new OrchestrationError('Gone', `revision ${this.spec.startRevision - 1} has been compacted (oldest available is ${compacted}); list again`)
-          : etcdError(new Error(res.cancel_reason || 'watch canceled by etcd'), 'watch'),
-      );
+      if (compacted > 0) this.finish(new OrchestrationError('Gone', `revision ${this.delivered} has been compacted (oldest available is ${compacted}); list again`));
+      else this.retryOrEnd(new Error(res.cancel_reason || 'watch canceled by etcd'));
       return;
     }
+    if (res.created) this.failingSince = undefined;
     let batch: WatchEvent[] = [];
     let batchRev = 0;
     const flush = () => {
@@ -137,7 +142,9 @@ export class EtcdWatch implements Watcher {
   }
 }
 
-/** gRPC UNAVAILABLE (14): the member could not be reached; raw stream errors are not cast by etcd3. */
-function unreachable(err: Error): boolean {
-  return err instanceof GRPCUnavailableError || (err as { code?: unknown }).code === 14;
+/** Worth opening the watch again: a member unreachable (gRPC 14, raw on streams), or etcd between leaders. */
+function transient(err: unknown): boolean {
+  if (err instanceof GRPCUnavailableError || (err as { code?: unknown })?.code === 14) return true;
+  if (err instanceof OrchestrationError) return err.code === 'Unavailable';
+  return err instanceof Error && /no leader|leader changed|stream ended|Connection dropped|ECONNREFUSED/.test(err.message);
 }
