@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { OrchestrationError } from '../types/errors.js';
 import type { Principal } from './auth.js';
 
 export interface RouteDef {
@@ -15,6 +16,11 @@ export interface RouteDef {
   response: { status: number; description: string; schema?: z.ZodType | object };
   /** Served without a token (only /health). */
   public?: boolean;
+  /**
+   * Node agents may call it too (their handlers then check the node). Everything else needs the
+   * admin token: an agent's token reads and reports for its own node and nothing more.
+   */
+  agents?: boolean;
   /** The response is a stream (logs, exec, watch). */
   streaming?: string;
 }
@@ -40,6 +46,7 @@ export class RouteRegistry {
       url: def.url,
       handler: async (req, reply) => {
         const principal = def.public ? ({ kind: 'admin' } as Principal) : await this.authenticate(req);
+        if (principal.kind === 'agent' && !def.agents) throw new OrchestrationError('Forbidden', `the agent token of node ${principal.nodeId} may not call ${def.method} ${def.url}`);
         const result = await handler(req, reply, principal);
         if (reply.sent || def.streaming) return reply;
         reply.status(def.response.status);

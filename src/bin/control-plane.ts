@@ -6,6 +6,7 @@ import { LocalGateway } from '../agent/local-gateway.js';
 import { Authenticator, ensureAdminToken } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
 import type { ControlPlaneInfo, NodeGateway } from '../api/context.js';
+import { HttpGateway } from '../api/http-gateway.js';
 import { InstanceService } from '../api/instance-service.js';
 import { Metrics } from '../api/metrics.js';
 import { NodeService } from '../api/node-service.js';
@@ -14,6 +15,7 @@ import { WorkloadService } from '../api/workload-service.js';
 import type { ClusterManager } from '../cluster/cluster-manager.js';
 import { LocalLeaderElector, type LeaderElector } from '../cluster/leader/index.js';
 import { StoreClusterManager, type HeartbeatTimeouts } from '../cluster/store-cluster-manager.js';
+import { LayeredClusterManager } from '../cluster/layered-cluster-manager.js';
 import { Orchestrator } from '../core/orchestrator.js';
 import { EventRecorder } from '../lib/event-recorder.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
@@ -43,10 +45,14 @@ export interface ControlPlaneOptions {
   remoteGateway?: NodeGateway;
   bodyLimit?: number;
   resyncIntervalMs?: number;
+  /** Take part in SWIM gossip: agents that join are watched by it (deaths noticed in seconds). */
+  gossip?: { bindAddr: string; seeds: string[]; profile?: 'lan' | 'wan' | 'local'; advertiseAddr?: string };
 }
 
 export interface ControlPlane {
   url: string;
+  /** The gossip address agents `--join`, when gossip is on. */
+  gossipAddress?: string;
   adminToken: string;
   app: FastifyInstance;
   store: ClusterStore;
@@ -70,13 +76,29 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const adminToken = ensureAdminToken(dataDir);
   const events = new EventRecorder(storeEventSink(store), log.child({ component: 'events' }));
   const scheduler = createScheduler(o.scheduler ?? 'default');
-  const clusterManager = o.clusterManager?.(store) ?? new StoreClusterManager(store, log.child({ component: 'membership' }), o.heartbeatTimeouts);
+  const heartbeats = new StoreClusterManager(store, log.child({ component: 'membership' }), o.heartbeatTimeouts);
   const startedAt = new Date().toISOString();
   let url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  let gossipMember: { address?: string } | undefined;
+  let clusterManager: ClusterManager = o.clusterManager?.(store) ?? heartbeats;
+  if (o.gossip && !o.clusterManager) {
+    const { GossipClusterManager } = await import('../cluster/gossip/index.js');
+    const g = new GossipClusterManager({
+      name: `control-plane-${o.host}-${o.port}-${process.pid}`,
+      bindAddr: o.gossip.bindAddr,
+      advertiseAddr: o.gossip.advertiseAddr,
+      seeds: o.gossip.seeds,
+      profile: o.gossip.profile ?? 'lan',
+      metadata: { role: 'control-plane', address: url },
+      logger: log,
+    });
+    gossipMember = g;
+    clusterManager = new LayeredClusterManager(g, heartbeats);
+  }
   const elector = o.elector ?? new LocalLeaderElector(`${o.host}:${o.port}`, url);
 
   const orchestrator = new Orchestrator({ store, scheduler, clusterManager, events, log, leadership: elector, resyncIntervalMs: o.resyncIntervalMs });
-  const gateway = new LocalGateway(o.remoteGateway);
+  const gateway = new LocalGateway(o.remoteGateway ?? new HttpGateway(adminToken));
   const metrics = new Metrics();
   const info: ControlPlaneInfo = {
     version: VERSION,
@@ -132,7 +154,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       await o.store.close();
     })());
 
-  return { url, adminToken, app, store, orchestrator, elector, agent, gateway, events, stop };
+  return { url, gossipAddress: gossipMember?.address, adminToken, app, store, orchestrator, elector, agent, gateway, events, stop };
 }
 
 export function defaultDataDir(): string {

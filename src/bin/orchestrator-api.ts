@@ -25,6 +25,9 @@ const program = new Command('orchestrator-api')
   .addOption(new Option('--scheduler <name>', 'default, resource-aware or round-robin').env('ORCHESTRATOR_SCHEDULER').default('default'))
   .addOption(new Option('--node-name <name>', 'name of the local node').env('ORCHESTRATOR_NODE_NAME'))
   .addOption(new Option('--labels <k=v,...>', 'labels of the local node').env('ORCHESTRATOR_LABELS'))
+  .addOption(new Option('--gossip-listen <host:port>', 'take part in SWIM gossip on this address (agents --join it)').env('ORCHESTRATOR_GOSSIP_LISTEN'))
+  .addOption(new Option('--join <host:port,...>', 'gossip seeds (other control-plane replicas or agents)').env('ORCHESTRATOR_JOIN'))
+  .addOption(new Option('--gossip-profile <name>', 'lan, wan or local').env('ORCHESTRATOR_GOSSIP_PROFILE').default('lan'))
   .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('ORCHESTRATOR_LOG_LEVEL').default('info'))
   .addOption(new Option('--sqlite-sync <mode>', 'full (fsync each commit) or normal (survives process crashes only)').env('ORCHESTRATOR_SQLITE_SYNC').default('full'))
   .action(main);
@@ -46,12 +49,16 @@ async function main(opts: Record<string, string>): Promise<void> {
     };
   }
 
-  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent });
+  const gossip = opts.gossipListen
+    ? { bindAddr: opts.gossipListen, seeds: (opts.join ?? '').split(',').map((x) => x.trim()).filter(Boolean), profile: opts.gossipProfile as 'lan' }
+    : undefined;
+  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent, gossip });
   process.stderr.write(
     `orchestrator-api ${VERSION} listening on ${cp.url}\n` +
       `  store:   ${store.name}${store.name === 'sqlite' ? ` (${join(dataDir, 'state.db')})` : ''}\n` +
       `  node:    ${localAgent ? `${localAgent.node.name} (${localAgent.runtime.name} runtime, ${localAgent.node.capacity.cpuCores} cores, ${localAgent.node.capacity.memoryMb} MB)` : 'none (control plane only)'}\n` +
       `  token:   ${join(dataDir, 'admin.token')}\n` +
+      (cp.gossipAddress ? `  gossip:  ${cp.gossipAddress} (agents: --join ${cp.gossipAddress})\n` : '') +
       `  try:     npx orchestrator-cli cluster info\n`,
   );
 

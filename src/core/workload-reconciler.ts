@@ -121,6 +121,7 @@ export class WorkloadReconciler {
     const old = live.filter((i) => i.revision !== w.templateRevision);
 
     if (old.length === 0) this.progress.done(w.workloadId);
+    if (this.drainStep(w, live, batch, now)) return;
     if (old.length === 0 || w.strategy.type === 'Recreate') {
       if (old.length > 0) {
         // Recreate: all old copies go before any new one starts.
@@ -161,6 +162,25 @@ export class WorkloadReconciler {
     // Readiness of new copies unlocks the next step; their status reports requeue us, and
     // minReadySeconds needs a timer.
     if (w.minReadySeconds > 0) requeue(w.minReadySeconds * 1000);
+  }
+
+  /**
+   * Moves instances off draining nodes one at a time: a new copy is placed elsewhere first, and an
+   * old one is asked to stop only once a copy beyond the desired count is available. Returns whether
+   * a drain is under way for this workload (normal scaling waits for it).
+   */
+  private drainStep(w: WorkloadDefinition, live: WorkloadInstance[], batch: InstanceWriteBatch, now: string): boolean {
+    const onDraining = live.filter((i) => i.nodeId && this.d.cache.nodes.get(i.nodeId)?.draining);
+    if (onDraining.length === 0) return false;
+    const elsewhere = live.filter((i) => !onDraining.includes(i));
+    const available = elsewhere.filter((i) => this.isAvailable(w, i));
+    const inFlight = elsewhere.length - available.length;
+    const removable = Math.min(onDraining.length, available.length + onDraining.length - w.replicas);
+    const victims = [...onDraining].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, Math.max(0, removable));
+    for (const v of victims) this.requestDeletion(v, batch, now, 'NodeDrained');
+    if (elsewhere.length < w.replicas && inFlight === 0) this.createNew(w, 1, batch, now, live);
+    if (victims.length > 0) this.d.events.normal({ kind: 'Workload', id: w.workloadId, name: w.name }, 'Drained', `moved ${victims.map((v) => v.name).join(', ')} off node ${victims[0].nodeId}`, { workloadId: w.workloadId });
+    return true;
   }
 
   /** Creates `count` instances, placed by the scheduler where it can. */

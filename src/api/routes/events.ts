@@ -36,7 +36,7 @@ export function eventRoutes(r: RouteRegistry, ctx: ApiContext): void {
   );
 
   r.add(
-    { method: 'POST', url: '/api/v1/events', tag: 'events', summary: 'Agents: record events (batched)', response: { status: 202, description: '{ accepted }' } },
+    { agents: true, method: 'POST', url: '/api/v1/events', tag: 'events', summary: 'Agents: record events (batched)', response: { status: 202, description: '{ accepted }' } },
     async (req, _reply, p) => {
       const body = req.body as { events?: unknown[] } | null;
       if (!body || !Array.isArray(body.events)) throw OrchestrationError.invalidInput([{ path: 'events', message: 'must be a list of events' }], 'events');

@@ -11,7 +11,7 @@ type IdParams = { id: string };
 export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
   r.add(
     {
-      method: 'GET', url: '/api/v1/instances', tag: 'instances', summary: 'List instances (or watch them)',
+      agents: true, method: 'GET', url: '/api/v1/instances', tag: 'instances', summary: 'List instances (or watch them)',
       query: {
         workload: { type: 'string', description: 'only this workload\'s (id or name)' },
         node: { type: 'string', description: 'only those bound to this node (id)' },
@@ -34,14 +34,14 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
     },
   );
 
-  r.add({ method: 'GET', url: '/api/v1/instances/:id', tag: 'instances', summary: 'Get an instance', response: { status: 200, description: 'the instance' } }, async (req, _reply, p) => {
+  r.add({ agents: true, method: 'GET', url: '/api/v1/instances/:id', tag: 'instances', summary: 'Get an instance', response: { status: 200, description: 'the instance' } }, async (req, _reply, p) => {
     const i = await ctx.store.requireInstance((req.params as IdParams).id);
     if (p.kind === 'agent') requireNodeAccess(p, i.nodeId);
     return i;
   });
 
   r.add(
-    { method: 'POST', url: '/api/v1/instances/status', tag: 'instances', summary: 'Agents: report instance status (batched)', response: { status: 200, description: '{ applied, unknown }' } },
+    { agents: true, method: 'POST', url: '/api/v1/instances/status', tag: 'instances', summary: 'Agents: report instance status (batched)', response: { status: 200, description: '{ applied, unknown }' } },
     async (req, _reply, p) => {
       const body = req.body as { reports?: InstanceStatusReport[] } | null;
       if (!body || !Array.isArray(body.reports)) throw OrchestrationError.invalidInput([{ path: 'reports', message: 'must be a list of status reports' }], 'status report');
@@ -50,7 +50,7 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
   );
 
   r.add(
-    { method: 'DELETE', url: '/api/v1/instances/:id', tag: 'instances', summary: 'Agents: the instance\'s containers are gone, remove its record', response: { status: 200, description: '{ removed }' } },
+    { agents: true, method: 'DELETE', url: '/api/v1/instances/:id', tag: 'instances', summary: 'Agents: the instance\'s containers are gone, remove its record', response: { status: 200, description: '{ removed }' } },
     async (req, _reply, p) => {
       const id = (req.params as IdParams).id;
       await ctx.instances.finalize(id, p);

@@ -34,7 +34,7 @@ export function nodeRoutes(r: RouteRegistry, ctx: ApiContext): void {
   );
 
   r.add(
-    { method: 'POST', url: '/api/v1/nodes', tag: 'nodes', summary: 'Register a node (agents)', body: nodeRegistrationSchema, response: { status: 200, description: 'the node' } },
+    { agents: true, method: 'POST', url: '/api/v1/nodes', tag: 'nodes', summary: 'Register a node (agents)', body: nodeRegistrationSchema, response: { status: 200, description: 'the node' } },
     async (req, _reply, p) => {
       const body = req.body as { id?: string; name?: string };
       requireNodeAccess(p, body?.id ?? body?.name);
@@ -44,7 +44,7 @@ export function nodeRoutes(r: RouteRegistry, ctx: ApiContext): void {
 
   const heartbeat = z.strictObject({ nodeIds: z.array(z.string()).min(1).max(10_000) });
   r.add(
-    { method: 'POST', url: '/api/v1/nodes/heartbeat', tag: 'nodes', summary: 'Agents: the listed nodes are alive', body: heartbeat, response: { status: 200, description: '{ unknown: ids not registered }' } },
+    { agents: true, method: 'POST', url: '/api/v1/nodes/heartbeat', tag: 'nodes', summary: 'Agents: the listed nodes are alive', body: heartbeat, response: { status: 200, description: '{ unknown: ids not registered }' } },
     async (req, _reply, p) => {
       const body = req.body as { nodeIds?: unknown };
       if (!body || !Array.isArray(body.nodeIds) || body.nodeIds.some((x) => typeof x !== 'string')) throw OrchestrationError.invalidInput([{ path: 'nodeIds', message: 'must be a list of node ids' }], 'heartbeat');

@@ -37,6 +37,8 @@ export function systemRoutes(r: RouteRegistry, ctx: ApiContext, openapi: () => o
     };
   });
 
+  r.add({ agents: true, method: 'GET', url: '/api/v1/whoami', tag: 'cluster', summary: 'Who the token belongs to (agents check callers with it)', response: { status: 200, description: '{ kind, nodeId? }' } }, async (_req, _reply, p) => p);
+
   r.add({ method: 'GET', url: '/metrics', tag: 'cluster', summary: 'Prometheus metrics', response: { status: 200, description: 'Prometheus text format' }, streaming: 'text/plain' }, async (_req, reply) => {
     reply.header('content-type', 'text/plain; version=0.0.4');
     return reply.send(ctx.metrics.render());

@@ -91,7 +91,7 @@ export function workloadRoutes(r: RouteRegistry, ctx: ApiContext): void {
   );
 
   r.add(
-    { method: 'GET', url: '/api/v1/workloads/:id/revisions/:revision', tag: 'workloads', summary: 'One revision of the instance template (agents read what to run here)', response: { status: 200, description: 'the revision' } },
+    { agents: true, method: 'GET', url: '/api/v1/workloads/:id/revisions/:revision', tag: 'workloads', summary: 'One revision of the instance template (agents read what to run here)', response: { status: 200, description: 'the revision' } },
     async (req) => {
       const { id, revision } = req.params as { id: string; revision: string };
       const w = await ctx.store.resolveWorkload(id);
