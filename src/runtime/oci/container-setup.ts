@@ -1,16 +1,15 @@
 import { realpathSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import type { ContainerConfig } from '../../types/container.js';
 import { OrchestrationError } from '../../types/errors.js';
 import type { ImageRunConfig } from '../images/image-types.js';
-import { containerPath, resolveInRoot } from './root-path.js';
+import { resolveInRoot } from './root-path.js';
 
 /**
  * What is decided about a container before its spec is written, each a place where a workload spec
  * could otherwise reach outside its container: the user (names looked up in the image's own
- * /etc/passwd, read inside the rootfs), the working directory (resolved and created inside the
- * rootfs), and bind mounts (never the runtime's own binaries or state).
+ * /etc/passwd, read inside its layers), the working directory (resolved by runc inside the rootfs), and bind mounts (never the runtime's own binaries or state).
  */
 const FORBIDDEN_CWD = /^\/(proc|sys|dev)(\/|$)/;
 
@@ -18,7 +17,7 @@ export function invalid(path: string, message: string): OrchestrationError {
   return OrchestrationError.invalidInput([{ path, message }], 'container');
 }
 
-export async function resolveUser(rootfs: string, config: ContainerConfig, image: ImageRunConfig): Promise<{ uid: number; gid: number }> {
+export async function resolveUser(roots: string[], config: ContainerConfig, image: ImageRunConfig): Promise<{ uid: number; gid: number }> {
   const spec = config.user ?? image.User ?? '';
   if (spec === '') return { uid: 0, gid: 0 };
   const [user, group] = spec.split(':');
@@ -26,7 +25,7 @@ export async function resolveUser(rootfs: string, config: ContainerConfig, image
   let gid: number | undefined;
   if (/^\d+$/.test(user)) uid = Number(user);
   else {
-    const entry = (await readInRoot(rootfs, '/etc/passwd')).find((f) => f[0] === user);
+    const entry = (await readInRoots(roots, '/etc/passwd')).find((f) => f[0] === user);
     if (!entry) throw invalid('user', `user "${user}" is not in the image's /etc/passwd`);
     uid = Number(entry[2]);
     gid = Number(entry[3]);
@@ -34,36 +33,38 @@ export async function resolveUser(rootfs: string, config: ContainerConfig, image
   if (group !== undefined && group !== '') {
     if (/^\d+$/.test(group)) gid = Number(group);
     else {
-      const entry = (await readInRoot(rootfs, '/etc/group')).find((f) => f[0] === group);
+      const entry = (await readInRoots(roots, '/etc/group')).find((f) => f[0] === group);
       if (!entry) throw invalid('user', `group "${group}" is not in the image's /etc/group`);
       gid = Number(entry[2]);
     }
   }
   if (gid === undefined) {
-    const entry = (await readInRoot(rootfs, '/etc/passwd')).find((f) => Number(f[2]) === uid);
+    const entry = (await readInRoots(roots, '/etc/passwd')).find((f) => Number(f[2]) === uid);
     gid = entry ? Number(entry[3]) : uid;
   }
   return { uid, gid };
 }
 
-async function readInRoot(rootfs: string, path: string): Promise<string[][]> {
-  const text = await readFile(await resolveInRoot(rootfs, path), 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+/** The file from the first root (topmost layer first) that has it, read with symlinks kept inside that root. */
+async function readInRoots(roots: string[], path: string): Promise<string[][]> {
+  for (const root of roots) {
+    const text = await readFile(await resolveInRoot(root, path), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  }
+  return [];
 }
 
-/** The working directory as the container sees it, created (owned by the user) when the image lacks it. */
-export async function prepareWorkingDir(rootfs: string, config: ContainerConfig, image: ImageRunConfig, owner: { uid: number; gid: number }): Promise<string> {
+/**
+ * The working directory, normalized. runc changes into it inside the container's mount namespace
+ * after pivot_root (creating it if missing), so it resolves within the rootfs whatever symlinks the
+ * image holds; kernel filesystems are refused outright.
+ */
+export function workingDirOf(config: ContainerConfig, image: ImageRunConfig): string {
   const wanted = config.workingDir ?? (image.WorkingDir || '/');
   if (!wanted.startsWith('/')) throw invalid('workingDir', 'must be an absolute path');
-  const inside = await containerPath(rootfs, wanted);
-  if (FORBIDDEN_CWD.test(inside)) throw invalid('workingDir', `"${wanted}" resolves to ${inside}, inside a kernel filesystem`);
-  const host = join(rootfs, inside);
-  await mkdir(host, { recursive: true, mode: 0o755 });
-  if (inside !== '/' && config.readOnlyRootfs !== true) {
-    const { chown } = await import('node:fs/promises');
-    await chown(host, owner.uid, owner.gid).catch(() => {});
-  }
-  return inside;
+  const normal = posix.normalize(wanted);
+  if (FORBIDDEN_CWD.test(normal)) throw invalid('workingDir', `"${wanted}" is inside a kernel filesystem`);
+  return normal;
 }
 
 /** Refuses bind mounts of the runtime's binaries or of its data dir (or a directory holding them). */

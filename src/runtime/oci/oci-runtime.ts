@@ -11,7 +11,7 @@ import type { ImageRecord } from '../images/image-types.js';
 import { startMonitor } from './conmon.js';
 import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, type ContainerMeta } from './container-files.js';
 import { readLog } from './container-logs.js';
-import { checkMounts, prepareWorkingDir, resolveUser, writeEtcFiles } from './container-setup.js';
+import { checkMounts, resolveUser, workingDirOf, writeEtcFiles } from './container-setup.js';
 import { statusOf } from './container-status.js';
 import { startExec } from './oci-exec.js';
 import { buildSpec, composeArgs, composeEnv, nodeNofileLimit } from './oci-spec.js';
@@ -102,18 +102,17 @@ export class OciRuntime implements ContainerRuntime {
       await rm(paths.exitCopy, { force: true });
       this.notified.delete(`${nodeId}/${id}`);
       const layers = await this.options.images.layers(image);
-      const rootfsMode = await prepareRootfs(paths.dir, layers, this.log, this.options.overlay !== false);
-      const rootfs = `${paths.dir}/rootfs`;
+      const rootfs = await prepareRootfs(paths.dir, layers, this.log, this.options.overlay !== false);
       const hostname = options.hostname ?? id.split('.')[0].slice(0, 63);
-      const user = await resolveUser(rootfs, config, image.config);
-      const cwd = await prepareWorkingDir(rootfs, config, image.config, user);
+      const user = await resolveUser(rootfs.lookupRoots, config, image.config);
+      const cwd = workingDirOf(config, image.config);
       const args = composeArgs(config, image.config);
       if (args.length === 0) throw new OrchestrationError('RuntimeError', 'ContainerCannotRun: neither the container nor its image gives a command');
       const etcFiles = await writeEtcFiles(paths.etc, hostname, config.network === 'host');
       const cgroupsPath = `/orchestrator/${nodeId}/${id}`;
-      const spec = buildSpec({ config, image: image.config, hostname, process: { args, env: composeEnv(config, image.config, hostname), cwd, ...user }, etcFiles, cgroupsPath, nofile: this.nofile });
+      const spec = buildSpec({ config, image: image.config, hostname, process: { args, env: composeEnv(config, image.config, hostname), cwd, ...user }, etcFiles, cgroupsPath, rootMount: rootfs.rootMount, nofile: this.nofile });
       await writeFile(paths.config, JSON.stringify(spec));
-      const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfsMode };
+      const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfs.mode };
       await writeFile(paths.meta, JSON.stringify(meta));
       await mkdir(paths.persist);
       const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
@@ -200,11 +199,7 @@ export class OciRuntime implements ContainerRuntime {
     const paths = containerPaths(this.options.dataDir, nodeId, id);
     const node = nodePaths(this.options.dataDir, nodeId);
     const runc = this.runc(nodeId);
-    const meta = await readMeta(paths);
-    if (meta?.startedAt && !(await readExit(paths))) {
-      await runc.kill(id, 'KILL').catch(() => {});
-      await waitForExit(paths, KILL_WAIT_MS);
-    }
+    // `delete --force` kills a running container (SIGKILL) and removes its state and cgroup in one call.
     await runc.delete(id).catch(() => {});
     const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
     // The monitor exits right after recording the exit; one that lingers (or waits on a failed create) is ended.

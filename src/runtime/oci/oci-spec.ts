@@ -16,6 +16,8 @@ export interface SpecInput {
   /** Host files bind-mounted at /etc/hostname, /etc/hosts, /etc/resolv.conf. */
   etcFiles: { hostname: string; hosts: string; resolvConf: string };
   cgroupsPath: string;
+  /** The overlay runc mounts at "/" before anything else (absent when the rootfs dir is already filled). */
+  rootMount?: OciMount;
   /** RLIMIT_NOFILE for the container: Docker's 1048576, or the node's hard limit where lower. */
   nofile?: number;
 }
@@ -62,7 +64,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     },
     root: { path: 'rootfs', readonly: config.readOnlyRootfs === true },
     hostname: input.hostname,
-    mounts: [...standardMounts(), ...etcMounts(input.etcFiles), ...userMounts(config)],
+    mounts: [...(input.rootMount ? [input.rootMount] : []), ...standardMounts(), ...etcMounts(input.etcFiles), ...userMounts(config)],
     linux: {
       namespaces: [
         { type: 'pid' },

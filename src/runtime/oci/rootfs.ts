@@ -1,44 +1,58 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../types/logger.js';
 import type { UnpackedLayer } from '../images/image-store.js';
+import type { OciMount } from './oci-spec.js';
 
 const run = promisify(execFile);
 
 /**
- * A container's root filesystem: an overlayfs mount of the image's shared, read-only layers with a
- * private upper dir, so starting a container copies nothing. Where overlayfs cannot be mounted
- * (an overlay-on-overlay data dir, a kernel without it) the layers are copied instead, applying
- * their whiteouts. Either way `<dir>/rootfs` is the bundle's root, and `release` undoes it.
+ * A container's root filesystem: an overlayfs of the image's shared, read-only layers with a private
+ * upper dir, so starting a container copies nothing. The overlay is the spec's first mount, at "/":
+ * runc mounts it inside the container's own mount namespace, so it never appears in the host's mount
+ * table and ends with the container (nothing to unmount, nothing to leak). Where overlayfs cannot be
+ * used (a data dir that is itself on overlayfs, a kernel without it) the layers are copied into
+ * `<dir>/rootfs` instead, applying their whiteouts.
  */
 export type RootfsMode = 'overlay' | 'copy';
 
-export async function prepareRootfs(dir: string, layers: UnpackedLayer[], log: Logger, allowOverlay = true): Promise<RootfsMode> {
-  const rootfs = join(dir, 'rootfs');
-  await mkdir(rootfs, { recursive: true });
-  if (allowOverlay && layers.length > 0) {
-    try {
-      await mountOverlay(dir, layers);
-      return 'overlay';
-    } catch (err) {
-      log.warn({ dir, err: (err as Error).message }, 'overlayfs unavailable, copying the image instead');
-    }
-  }
-  await copyLayers(rootfs, layers);
-  return 'copy';
+export interface PreparedRootfs {
+  mode: RootfsMode;
+  /** The overlay mount for the spec (overlay mode). */
+  rootMount?: OciMount;
+  /** Host directories to read image files from, topmost first (user and group lookups). */
+  lookupRoots: string[];
 }
 
-async function mountOverlay(dir: string, layers: UnpackedLayer[]): Promise<void> {
-  await mkdir(join(dir, 'upper'), { recursive: true });
-  await mkdir(join(dir, 'work'), { recursive: true });
-  // Layers share one parent, so lowerdir lists short names relative to it (mount options are at most a page).
-  const parent = dirname(layers[0].dir);
-  const sameParent = layers.every((l) => dirname(l.dir) === parent);
-  const lower = [...layers].reverse().map((l) => (sameParent ? basename(l.dir) : l.dir)).join(':');
-  const options = `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', options, join(dir, 'rootfs')], { cwd: sameParent ? parent : undefined });
+const OVERLAYFS_MAGIC = 0x794c7630;
+/** mount(2) takes at most a page of options; stay clear of it. */
+const MAX_MOUNT_DATA = 3800;
+
+export async function prepareRootfs(dir: string, layers: UnpackedLayer[], log: Logger, allowOverlay = true): Promise<PreparedRootfs> {
+  const rootfs = join(dir, 'rootfs');
+  await mkdir(rootfs, { recursive: true });
+  if (allowOverlay && layers.length > 0 && (await overlayUsable(layers[0].dir))) {
+    const lower = [...layers].reverse().map((l) => l.dir).join(':');
+    const options = [`lowerdir=${lower}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`];
+    if (options.join(',').length <= MAX_MOUNT_DATA) {
+      await mkdir(join(dir, 'upper'));
+      await mkdir(join(dir, 'work'));
+      return { mode: 'overlay', rootMount: { destination: '/', type: 'overlay', source: 'overlay', options }, lookupRoots: layers.map((l) => l.dir).reverse() };
+    }
+    log.warn({ dir, layers: layers.length }, 'too many layers for one overlay mount, copying the image instead');
+  }
+  await copyLayers(rootfs, layers);
+  return { mode: 'copy', lookupRoots: [rootfs] };
+}
+
+let overlayKnown: boolean | undefined;
+async function overlayUsable(layerDir: string): Promise<boolean> {
+  if (overlayKnown === undefined) overlayKnown = /\toverlay$/m.test(await readFile('/proc/filesystems', 'utf8').catch(() => ''));
+  if (!overlayKnown) return false;
+  const fs = await statfs(layerDir).catch(() => undefined);
+  return fs !== undefined && fs.type !== OVERLAYFS_MAGIC;
 }
 
 async function copyLayers(rootfs: string, layers: UnpackedLayer[]): Promise<void> {
@@ -53,7 +67,7 @@ async function copyLayers(rootfs: string, layers: UnpackedLayer[]): Promise<void
   }
 }
 
-/** Unmounts (if mounted) and deletes the rootfs and overlay dirs; idempotent. */
+/** Deletes the rootfs and overlay dirs (unmounting first if something mounted the rootfs); idempotent. */
 export async function releaseRootfs(dir: string): Promise<void> {
   const rootfs = join(dir, 'rootfs');
   if (await isMountPoint(rootfs)) await run('umount', [rootfs]).catch(() => run('umount', ['-l', rootfs]));
