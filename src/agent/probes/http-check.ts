@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { clip, type ProbeResult } from './probe-result.js';
+import type { ProbeResult } from './probe-result.js';
 
 export interface HttpTarget {
   scheme: 'HTTP' | 'HTTPS';
@@ -11,7 +11,8 @@ export interface HttpTarget {
 
 /**
  * An HTTP probe, as the kubelet makes it: one GET, success on a 2xx or 3xx status (redirects are
- * not followed; a 3xx already counts), the body read but only its start kept. HTTPS certificates
+ * not followed; a 3xx already counts), the body read and dropped (the kubelet's event names only
+ * the status, and error pages are HTML). HTTPS certificates
  * are not verified: the probe asks "does it answer", not "is it who it claims".
  */
 export function httpCheck(t: HttpTarget, signal: AbortSignal): Promise<ProbeResult> {
@@ -26,14 +27,10 @@ export function httpCheck(t: HttpTarget, signal: AbortSignal): Promise<ProbeResu
     const lib = t.scheme === 'HTTPS' ? https : http;
     const req = lib.get(url, { signal, headers: { 'user-agent': 'orchestrator-probe/1', accept: '*/*', connection: 'close' }, ...(t.scheme === 'HTTPS' ? { rejectUnauthorized: false } : {}) }, (res) => {
       const status = res.statusCode ?? 0;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < 1024) body += chunk;
-      });
+      res.resume();
       const finish = () => {
         if (status >= 200 && status < 400) done({ ok: true, output: '' });
-        else done({ ok: false, output: clip(`HTTP probe failed with statuscode: ${status}${body.trim() ? ` (${body.trim()})` : ''}`) });
+        else done({ ok: false, output: `HTTP probe failed with statuscode: ${status}` });
       };
       res.once('end', finish);
       res.once('error', finish);

@@ -39,7 +39,7 @@ describe('network probe checks', () => {
     expect((await get('/200')).ok).toBe(true);
     expect((await get('/204')).ok).toBe(true);
     expect((await get('/302')).ok).toBe(true);
-    expect(await get('/404')).toEqual({ ok: false, output: 'HTTP probe failed with statuscode: 404 (broken)' });
+    expect(await get('/404')).toEqual({ ok: false, output: 'HTTP probe failed with statuscode: 404' });
     expect((await get('/500')).ok).toBe(false);
     expect(paths).toEqual(['/200', '/204', '/302', '/404', '/500']); // redirects not followed
 
