@@ -140,3 +140,47 @@ export function processesWithArgs(argv: string[]): number[] {
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+export interface AgentProcess {
+  name: string;
+  proc: ChildProcess;
+  dataDir: string;
+  logs(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts orchestrator-agent as its own process and resolves once it has registered its node. */
+export async function startAgent(options: { server: string; token: string; name: string; runtime?: string; join?: string; dataDir?: string; capacity?: string; args?: string[]; netns?: string }): Promise<AgentProcess> {
+  const dataDir = options.dataDir ?? tempDir('orch-agent-');
+  const args = [BIN.agent, '--server', options.server, '--token', options.token, '--name', options.name, '--runtime', options.runtime ?? 'process', '--data-dir', dataDir, '--log-level', 'warn', '--heartbeat-ms', '1000'];
+  if (options.join) args.push('--join', options.join);
+  if (options.capacity) args.push('--capacity', options.capacity);
+  args.push(...(options.args ?? []));
+  const [cmd, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  let stderr = '';
+  proc.stdout!.resume();
+  proc.stderr!.setEncoding('utf8');
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent ${options.name} did not start within 30s:\n${stderr}`)), 30_000);
+    proc.stderr!.on('data', (c: string) => {
+      stderr += c;
+      if (stderr.includes('orchestrator-agent ') && stderr.includes(' serving ')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent ${options.name} exited with ${code}:\n${stderr}`));
+    });
+  });
+  return { name: options.name, proc, dataDir, logs: () => stderr, kill: (signal = 'SIGTERM') => stopProcess(proc, signal) };
+}
+
+/** The gossip address a control plane started with --gossip-listen prints in its banner. */
+export function gossipAddressOf(api: ApiProcess): string {
+  const m = /gossip:\s+(\S+)/.exec(api.logs());
+  if (!m) throw new Error(`no gossip address in the API's output:\n${api.logs()}`);
+  return m[1];
+}
