@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- gossip [--sizes 10,50,100] [--quiet-seconds 60] [--transports memory,lossy,udp] [--trials 15] [--udp-trials 3]`
+ * `npm run bench -- gossip [--sizes 10,50,100] [--quiet-seconds 60] [--transports memory,lossy,udp] [--trials 15] [--udp-trials 5]`
  *
  * SWIM membership at N members, all in this process, on three networks:
  *  - memory: the in-memory network on a simulated clock (ManualClock): times are simulated seconds,
@@ -214,7 +214,7 @@ export async function run(args: string[]): Promise<void> {
   const sizes = (flag(args, '--sizes') ?? '10,50,100').split(',').map(Number);
   const kinds = (flag(args, '--transports') ?? 'memory,lossy,udp').split(',') as Kind[];
   const simDeaths = Number(flag(args, '--trials') ?? 15);
-  const udpDeaths = Number(flag(args, '--udp-trials') ?? 3);
+  const udpDeaths = Number(flag(args, '--udp-trials') ?? 5);
   const rows: BenchRow[] = [];
   for (const kind of kinds) {
     for (const n of sizes) {

@@ -106,7 +106,10 @@ export class Prober {
     let finished = false;
     let nacks = 0;
     let expectedNacks = 0;
+    let tcpPending = false;
     const timers: TimerHandle[] = [];
+    // Every helper has nacked and the TCP ping has failed outright: waiting out the period learns nothing more.
+    const conclusive = () => expectedNacks > 0 && nacks >= expectedNacks && !tcpPending;
     const finish = (ok: boolean) => {
       if (finished) return;
       finished = true;
@@ -120,7 +123,13 @@ export class Prober {
       }
       done();
     };
-    this.handlers.set(seq, { ack: () => finish(true), nack: () => nacks++ });
+    this.handlers.set(seq, {
+      ack: () => finish(true),
+      nack: () => {
+        nacks++;
+        if (conclusive()) finish(false);
+      },
+    });
     const ping = { t: 'ping' as const, seq, target: target.name, from: self.name, fromAddr: self.address };
     // Lifeguard's buddy system: a suspect hears of its suspicion from the prober itself, at once.
     this.d.send(target.address, ping, target.state === 'suspect' ? [{ t: 'suspect', name: target.name, inc: target.incarnation, from: self.name }] : []);
@@ -129,13 +138,16 @@ export class Prober {
       clock.setTimeout(() => {
         if (finished) return;
         const helpers = pickRandom(membership.gossipCandidates(), config.indirectChecks, this.d.random, (m) => m.state === 'alive' && m.name !== target.name);
-        expectedNacks = helpers.length;
-        for (const h of helpers) this.d.send(h.address, { t: 'ind', seq, target: target.name, targetAddr: target.address, from: self.name, fromAddr: self.address });
         if (config.tcpFallbackPing) {
+          tcpPending = true;
           void this.d.exchange(target.address, ping, Math.max(1, deadline - config.probeTimeoutMs)).then((reply) => {
+            tcpPending = false;
             if (reply?.t === 'ack' && reply.seq === seq) finish(true);
+            else if (conclusive()) finish(false);
           });
         }
+        expectedNacks = helpers.length;
+        for (const h of helpers) this.d.send(h.address, { t: 'ind', seq, target: target.name, targetAddr: target.address, from: self.name, fromAddr: self.address });
       }, config.probeTimeoutMs),
       clock.setTimeout(() => finish(false), deadline),
     );
