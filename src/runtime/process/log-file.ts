@@ -50,8 +50,8 @@ async function readBackwards(path: string, size: number, n: number | undefined, 
       const len = Math.min(CHUNK, pos);
       pos -= len;
       const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos);
-      parts.unshift(buf);
+      const { bytesRead } = await fh.read(buf, 0, len, pos);
+      parts.unshift(buf.subarray(0, bytesRead)); // short only when the file was truncated meanwhile
       if (n !== undefined) {
         for (const b of buf) if (b === 10) newlines++;
         if (newlines > n) break;
