@@ -21,9 +21,8 @@ export function planPreemption(cycle: Cycle, pipeline: PreparedPipeline): Preemp
   const priority = cycle.request.workload.priority;
   let best: { plan: PreemptionPlan; key: number[] } | undefined;
   cycle.nodes.forEach((info, i) => {
-    if (!passesUnfixable(info, i, cycle, pipeline)) return;
     const candidates = [...info.instances.values()].filter((p) => p.priority < priority);
-    if (candidates.length === 0) return;
+    if (candidates.length === 0 || !passesUnfixable(info, i, cycle, pipeline)) return;
     if (!fitsWithout(info, cycle, candidates)) return;
     candidates.sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
     const victims: PlacedInstance[] = [];

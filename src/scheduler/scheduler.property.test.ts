@@ -229,4 +229,24 @@ describe('scheduler properties', () => {
       { numRuns: 100 },
     );
   });
+
+  it('plans preemptions that make room: once the victims are gone, the instance lands on the planned node', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, workloadArb, (ns, ws, hiGen) => {
+        const { state } = run(ns, ws);
+        const hi = toWorkload({ ...hiGen, priority: 10, replicas: 1 }, 99);
+        const [d] = new DefaultScheduler().schedule(requestFor(hi, 1), state);
+        if (d.kind !== 'NoPlacement' || !d.preemption) return;
+        const { nodeId, victims } = d.preemption;
+        expect(victims.length).toBeGreaterThan(0);
+        for (const v of victims) {
+          expect(state.node(nodeId)!.instances.get(v)!.priority).toBeLessThan(10);
+          state.unbind(v);
+        }
+        const [after] = new DefaultScheduler().schedule(requestFor(hi, 1), state);
+        expect(after).toMatchObject({ kind: 'AssignNode', nodeId });
+      }),
+      { numRuns: 150 },
+    );
+  });
 });

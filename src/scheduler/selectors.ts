@@ -58,15 +58,18 @@ export function nodeSelectorMismatch(selector: Labels, node: Node): string | und
  * `app=web` looks at web's instances, not all of them), else every instance.
  */
 export class CompiledSelector {
-  /** Stable text of the selector, to share counters between terms that use the same one. */
-  readonly key: string;
   private readonly equal: [string, string][];
   private readonly exprs: SelectorRequirement[];
+  private text: string | undefined;
 
   constructor(selector: LabelSelector) {
     this.equal = Object.entries(selector.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.exprs = selector.matchExpressions ?? [];
-    this.key = JSON.stringify([this.equal, this.exprs.map((e) => [e.key, e.operator, e.values ?? []])]);
+  }
+
+  /** Stable text of the selector, to share counters between terms that use the same one. */
+  get key(): string {
+    return (this.text ??= JSON.stringify([this.equal, this.exprs.map((e) => [e.key, e.operator, e.values ?? []])]));
   }
 
   matches(labels: Labels): boolean {
@@ -91,4 +94,13 @@ export class CompiledSelector {
 
 function* flatten<T>(sources: Iterable<T>[]): Iterable<T> {
   for (const s of sources) yield* s;
+}
+
+const compiled = new WeakMap<LabelSelector, CompiledSelector>();
+
+/** The compiled form of a selector object, kept as long as the object (a stored workload's terms live across calls). */
+export function compileSelector(selector: LabelSelector): CompiledSelector {
+  let c = compiled.get(selector);
+  if (!c) compiled.set(selector, (c = new CompiledSelector(selector)));
+  return c;
 }

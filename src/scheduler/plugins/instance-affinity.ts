@@ -1,7 +1,7 @@
 import type { InstanceAffinityTerm } from '../../types/placement.js';
 import type { Cycle, DomainCounter, DomainMap } from '../cycle.js';
 import { filterPlugin, scorePlugin, type Scope } from '../plugin.js';
-import { CompiledSelector, nodeLabel } from '../selectors.js';
+import { compileSelector, nodeLabel } from '../selectors.js';
 
 interface CountedTerm {
   topologyKey: string;
@@ -13,7 +13,7 @@ interface CountedTerm {
 function countTerms(cycle: Cycle, terms: readonly InstanceAffinityTerm[] | undefined): CountedTerm[] | undefined {
   if (!terms || terms.length === 0) return undefined;
   return terms.map((t) => {
-    const selector = new CompiledSelector(t.labelSelector);
+    const selector = compileSelector(t.labelSelector);
     return { topologyKey: t.topologyKey, counter: cycle.counter(selector, t.topologyKey), selfMatch: selector.matches(cycle.labels) };
   });
 }
@@ -79,7 +79,7 @@ export const existingAntiAffinityFilter = filterPlugin<Map<string, Set<string>>>
     for (const holder of cycle.index.antiAffinityHolders()) {
       if (holder.workloadId === own) continue;
       for (const term of holder.terms) {
-        if (!new CompiledSelector(term.labelSelector).matches(cycle.labels)) continue;
+        if (!compileSelector(term.labelSelector).matches(cycle.labels)) continue;
         let domains = forbidden.get(term.topologyKey);
         if (!domains) forbidden.set(term.topologyKey, (domains = new Set()));
         for (const b of cycle.index.ofWorkload(holder.workloadId)) {
@@ -112,8 +112,8 @@ export const instanceAffinityScore = scorePlugin<WeightedTerm[]>({
   prepare: (cycle) => {
     const a = cycle.request.workload.affinity;
     const terms: WeightedTerm[] = [];
-    for (const p of a?.instanceAffinity?.preferred ?? []) terms.push({ weight: p.weight, counter: cycle.counter(new CompiledSelector(p.term.labelSelector), p.term.topologyKey) });
-    for (const p of a?.instanceAntiAffinity?.preferred ?? []) terms.push({ weight: -p.weight, counter: cycle.counter(new CompiledSelector(p.term.labelSelector), p.term.topologyKey) });
+    for (const p of a?.instanceAffinity?.preferred ?? []) terms.push({ weight: p.weight, counter: cycle.counter(compileSelector(p.term.labelSelector), p.term.topologyKey) });
+    for (const p of a?.instanceAntiAffinity?.preferred ?? []) terms.push({ weight: -p.weight, counter: cycle.counter(compileSelector(p.term.labelSelector), p.term.topologyKey) });
     return terms.length > 0 ? terms : undefined;
   },
   scopeFor: (terms) => scopeOf(terms),

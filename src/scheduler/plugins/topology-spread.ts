@@ -1,7 +1,7 @@
 import type { TopologySpreadConstraint } from '../../types/placement.js';
 import type { Cycle, DomainCounter } from '../cycle.js';
 import { filterPlugin, scorePlugin } from '../plugin.js';
-import { CompiledSelector } from '../selectors.js';
+import { compileSelector } from '../selectors.js';
 import { singleDomains } from './instance-affinity.js';
 import { nodeFitsWorkload } from './node-affinity.js';
 
@@ -60,7 +60,7 @@ function prepareConstraints(cycle: Cycle, which: (c: TopologySpreadConstraint) =
   const list = (w.topologySpread ?? []).filter(which);
   if (list.length === 0) return undefined;
   return list.map((c) => cycle.memo(c, () => {
-    const selector = c.labelSelector ? new CompiledSelector(c.labelSelector) : undefined;
+    const selector = c.labelSelector ? compileSelector(c.labelSelector) : undefined;
     const counter = cycle.counter(selector ?? 'own', c.topologyKey);
     const ofNode = counter.domains.ofNode;
     const eligible = new Uint8Array(counter.domains.names.length);
