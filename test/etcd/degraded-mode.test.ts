@@ -22,6 +22,18 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
   });
 
   it('keeps reading, writing and watching while any one member is down', async () => {
+    // A watch open through all three kills: it must see every write once, in order, with no error.
+    const seen: string[] = [];
+    let watchError: Error | undefined;
+    let sawEnd!: () => void;
+    const endSeen = new Promise<void>((resolve) => (sawEnd = resolve));
+    const longWatch = store.watch('/one-down/', undefined, {
+      onEvents: (events) => {
+        seen.push(...events.map((e) => e.key));
+        if (seen.includes('/one-down/end')) sawEnd();
+      },
+      onError: (e) => (watchError = e),
+    });
     for (let down = 0; down < 3; down++) {
       await cluster.kill(down);
       const watched = new Promise<WatchEvent[]>((resolve, reject) => {
@@ -37,7 +49,14 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
       await cluster.restart(down);
       await cluster.waitHealthy();
     }
-    expect((await store.list('/one-down/')).items).toHaveLength(30);
+    const all = (await store.list('/one-down/')).items;
+    expect(all).toHaveLength(30);
+    expect((await store.commit([{ op: 'put', key: '/one-down/end', value: 'end' }])).ok).toBe(true);
+    await endSeen;
+    longWatch.close();
+    expect(watchError).toBeUndefined();
+    const expected = [0, 1, 2].flatMap((d) => Array.from({ length: 10 }, (_, i) => `/one-down/${d}/${i}`));
+    expect(seen).toEqual([...expected, '/one-down/end']);
   });
 
   it('fails fast with Unavailable without quorum, ends watches, and resumes everything when members return', async () => {
