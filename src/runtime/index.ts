@@ -21,7 +21,10 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Drives the simulated runtime's scripted delays. */
   clock?: Clock;
-  /** Further options for one runtime (the OCI runtime's binary, image store…), passed through as given. */
+  /**
+   * Further options for one runtime, passed through as given: the process runtime's `pollMs`,
+   * `maxLogBytes`, `supervise` (ProcessRuntimeOptions); the OCI runtime's own.
+   */
   [option: string]: unknown;
 }
 
@@ -32,7 +35,13 @@ export interface RuntimeOptions {
 export async function createRuntime(name: RuntimeName, options: RuntimeOptions): Promise<ContainerRuntime> {
   switch (name) {
     case 'process':
-      return new ProcessRuntime({ dataDir: options.dataDir, logger: options.logger });
+      return new ProcessRuntime({
+        dataDir: options.dataDir,
+        logger: options.logger,
+        pollMs: optionalNumber(options.pollMs),
+        maxLogBytes: optionalNumber(options.maxLogBytes),
+        supervise: typeof options.supervise === 'boolean' ? options.supervise : undefined,
+      });
     case 'simulated':
       return new SimulatedRuntime({ clock: options.clock });
     case 'oci':
@@ -66,6 +75,10 @@ async function createOci(options: RuntimeOptions): Promise<ContainerRuntime> {
 export function detectRuntime(env: NodeJS.ProcessEnv = process.env): 'oci' | 'process' {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   return root && onPath('runc', env.PATH) ? 'oci' : 'process';
+}
+
+function optionalNumber(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 function onPath(bin: string, path: string | undefined): boolean {
