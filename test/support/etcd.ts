@@ -25,6 +25,8 @@ export interface EtcdClusterOptions {
   /** Raft heartbeat and election timeout (ms): etcd's defaults unless told. */
   heartbeatMs?: number;
   electionMs?: number;
+  /** More etcd flags, e.g. ['--max-txn-ops', '1024'] for suites that commit big batches (etcd's default is 128). */
+  extraArgs?: string[];
   /** Serve clients over TLS with these PEM files (see makeTestCertificates); peers stay plain on loopback. */
   tls?: TestCertificates & { clientCertAuth?: boolean };
 }
@@ -171,6 +173,7 @@ export class EtcdCluster {
       ...(this.options.tls
         ? ['--cert-file', this.options.tls.serverCert, '--key-file', this.options.tls.serverKey, '--trusted-ca-file', this.options.tls.ca, ...(this.options.tls.clientCertAuth ? ['--client-cert-auth'] : [])]
         : []),
+      ...(this.options.extraArgs ?? []),
     ];
     const log = openSync(join(this.root, `${m.name}.log`), 'a');
     const child = spawn('etcd', args, { stdio: ['ignore', log, log] });
