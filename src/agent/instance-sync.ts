@@ -106,7 +106,8 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
       requeue(at - now);
       continue;
     }
-    await removeContainer(d, nodeId, cid, 0);
+    // The restart count and backoff live on across the old container's removal.
+    await removeContainer(d, nodeId, cid, 0, { keepRestarts: true });
     d.restarts.restarted(cid);
     const started = await start(d, nodeId, desired, spec, cid);
     statuses.push({ ...started, lastTermination: termination });
@@ -157,11 +158,11 @@ async function stopAll(d: SyncDeps, nodeId: string, desired: WorkloadInstance | 
   if (desired && known.length > 0) d.events.normal(obj(desired), 'Killed', `stopped ${known.length} container(s)${desired.reason ? ` (${desired.reason})` : ''}`, { workloadId: desired.workloadId, nodeId, source: `agent/${nodeId}` });
 }
 
-async function removeContainer(d: SyncDeps, nodeId: string, cid: string, graceMs: number): Promise<void> {
+async function removeContainer(d: SyncDeps, nodeId: string, cid: string, graceMs: number, o: { keepRestarts?: boolean } = {}): Promise<void> {
   d.containerGone(cid);
   await d.runtime.stopContainer(nodeId, cid, graceMs).catch((err) => d.log.warn({ cid, err: String(err) }, 'stop failed'));
   await d.runtime.removeContainer(nodeId, cid).catch((err) => d.log.warn({ cid, err: String(err) }, 'remove failed'));
-  d.restarts.forget(cid);
+  if (!o.keepRestarts) d.restarts.forget(cid);
 }
 
 async function statusOf(d: SyncDeps, nodeId: string, cid: string): Promise<ContainerStatus | undefined> {
