@@ -90,7 +90,9 @@ export class Membership {
     if (!e) {
       e = { name: a.name, address: a.addr, meta: a.meta, incarnation: a.inc, state: 'dead', stateChangedAt: this.o.clock.now() };
       this.members.set(a.name, e);
-      this.probeOrder.splice(randomInt(this.o.random, this.probeOrder.length + 1), 0, a.name);
+      const at = randomInt(this.o.random, this.probeOrder.length + 1);
+      this.probeOrder.splice(at, 0, a.name);
+      if (at < this.probeIndex) this.probeIndex++; // keep the pass where it was: nobody is probed twice in it
     } else {
       if (a.inc < e.incarnation || (a.inc === e.incarnation && !isSelf)) return;
       if (isSelf && !bootstrap) {

@@ -69,7 +69,13 @@ export class SwimNode {
       awareness: this.awareness,
       logger: this.log,
       onChange: (m, prev) => {
-        for (const l of this.listeners) l(m, prev);
+        for (const l of this.listeners) {
+          try {
+            l(m, prev);
+          } catch (err) {
+            this.log.error({ err }, 'member change listener threw');
+          }
+        }
       },
     });
     this.prober = new Prober({
