@@ -121,11 +121,17 @@ const clusterArb = fc.array(nodeArb, { minLength: 1, maxLength: 14 });
 const workloadsArb = fc.array(workloadArb, { minLength: 1, maxLength: 7 });
 const RUNS = { numRuns: 150 };
 
+/**
+ * Whole-cluster search, or a sampled one as on large clusters (a few feasible nodes are enough),
+ * so the required rules are checked under both.
+ */
+const searchArb = fc.constantFrom<DefaultSchedulerOptions>({}, { minFeasibleNodesToFind: 2, percentageOfNodesToScore: 20 }, { minFeasibleNodesToFind: 2, percentageOfNodesToScore: 20, search: 'scan' }, { resourceStrategy: 'binpack' });
+
 describe('scheduler properties', () => {
   it('never over-commits a node on any resource', () => {
     fc.assert(
-      fc.property(clusterArb, workloadsArb, (ns, ws) => {
-        const { state } = run(ns, ws);
+      fc.property(clusterArb, workloadsArb, searchArb, (ns, ws, options) => {
+        const { state } = run(ns, ws, options);
         for (const info of state.nodes()) {
           const a = info.node.allocatable;
           expect(info.requested.cpuMillicores).toBeLessThanOrEqual(a.cpuCores * 1000);
@@ -140,8 +146,8 @@ describe('scheduler properties', () => {
 
   it('never breaks a required anti-affinity rule, in either direction', () => {
     fc.assert(
-      fc.property(clusterArb, workloadsArb, (ns, ws) => {
-        const { state, workloads } = run(ns, ws);
+      fc.property(clusterArb, workloadsArb, searchArb, (ns, ws, options) => {
+        const { state, workloads } = run(ns, ws, options);
         const placed = [...state.instanceIndex().all()];
         for (const w of workloads) {
           for (const term of w.affinity?.instanceAntiAffinity?.required ?? []) {
@@ -165,8 +171,8 @@ describe('scheduler properties', () => {
 
   it('keeps DoNotSchedule spread within maxSkew over the eligible zones', () => {
     fc.assert(
-      fc.property(clusterArb, workloadsArb, (ns, ws) => {
-        const { state, nodes, workloads } = run(ns, ws);
+      fc.property(clusterArb, workloadsArb, searchArb, (ns, ws, options) => {
+        const { state, nodes, workloads } = run(ns, ws, options);
         for (const w of workloads) {
           for (const c of w.topologySpread ?? []) {
             const eligible = new Set(nodes.filter((n) => !w.nodeSelector || n.labels.disk === w.nodeSelector.disk).map((n) => n.labels[c.topologyKey]).filter((z) => z !== undefined));
@@ -245,6 +251,25 @@ describe('scheduler properties', () => {
         }
         const [after] = new DefaultScheduler().schedule(requestFor(hi, 1), state);
         expect(after).toMatchObject({ kind: 'AssignNode', nodeId });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('says NoPlacement only when no node is feasible, with a reason for every node, also when sampling', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, workloadArb, searchArb, (ns, ws, nextGen, options) => {
+        const { state } = run(ns, ws, options);
+        const next = toWorkload({ ...nextGen, replicas: 1 }, 98);
+        const [d] = new DefaultScheduler(options).schedule(requestFor(next, 1), state);
+        const e = explainPlacement(requestFor(next, 1), state, options);
+        const feasible = e.nodes.filter((n) => n.feasible).map((n) => n.nodeId);
+        if (d.kind === 'AssignNode') expect(feasible).toContain(d.nodeId);
+        else {
+          expect(feasible).toEqual([]);
+          expect(d.kind === 'NoPlacement' && d.rejections.length).toBe(state.nodeCount);
+          expect(d.kind === 'NoPlacement' && d.reason).toBe(e.summary);
+        }
       }),
       { numRuns: 150 },
     );
