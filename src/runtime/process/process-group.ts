@@ -34,3 +34,20 @@ export async function waitForGroupGone(leader: ProcessIdentity, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, deadline - Date.now()))));
   }
 }
+
+/**
+ * Stops a process group: SIGTERM, then SIGKILL to whatever is left after `graceMs` (at once when it is
+ * 0). `beforeKill` runs just before a SIGKILL is sent. Resolves with the last signal sent.
+ */
+export async function terminateGroup(leader: ProcessIdentity, graceMs: number, beforeKill?: () => void): Promise<'SIGTERM' | 'SIGKILL'> {
+  if (graceMs > 0) {
+    signalGroup(leader.pid, 'SIGTERM');
+    if (await waitForGroupGone(leader, graceMs)) return 'SIGTERM';
+  }
+  if (liveGroupMembers(leader.pid).length > 0) {
+    beforeKill?.();
+    signalGroup(leader.pid, 'SIGKILL');
+    await waitForGroupGone(leader, 10_000);
+  }
+  return 'SIGKILL';
+}

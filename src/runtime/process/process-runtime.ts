@@ -9,9 +9,10 @@ import { silentLogger, type Logger } from '../../types/logger.js';
 import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
 import { exitOf, LOG_FILE, readRecord, statusOfRecord, writeRecord, type ContainerRecord, type ExitRecord } from './container-record.js';
 import { logStream, rotateIfOver, type FollowControl } from './log-file.js';
+import { containerEnvironment, userOf } from './container-env.js';
 import { execProcess } from './process-exec.js';
-import { groupIsOurs, signalGroup, waitForGroupGone } from './process-group.js';
-import { groupExists, isAlive, liveGroupMembers } from './proc-stat.js';
+import { groupIsOurs, signalGroup, terminateGroup } from './process-group.js';
+import { groupExists, isAlive } from './proc-stat.js';
 import { startProcess, type StartedProcess } from './start-process.js';
 import { EXIT_FILE, installSupervisor, readExitFile, supervisorSupported } from './supervisor.js';
 
@@ -43,7 +44,6 @@ interface Tracked {
 }
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,252}$/;
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Containers as plain host processes (Nomad's raw_exec): `command + args` run directly, never through a
@@ -51,8 +51,9 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  * whole. The image is ignored and nothing is isolated or limited. Output goes to a log file; a small
  * JSON record per container lets a new ProcessRuntime, after an agent restart, adopt what still runs.
  *
- * Exit codes are exact for processes this object started. For adopted ones the kernel tells only
- * that they ended: those end with reason `Unknown` (or the signal this runtime sent, when it stopped them).
+ * Exit codes are exact for processes this object started, and, thanks to the supervisor, for those
+ * that ended while no agent ran; `Unknown` is left for exits nothing could record (docs/runtimes.md).
+ * One ProcessRuntime object per data dir at a time: two would both adopt the same containers.
  */
 export class ProcessRuntime implements ContainerRuntime {
   readonly name = 'process';
@@ -120,7 +121,7 @@ export class ProcessRuntime implements ContainerRuntime {
       started = await startProcess({
         argv,
         cwd: workingDir,
-        env: this.environment(config, options.hostname),
+        env: containerEnvironment(config, options.hostname),
         logPath,
         ...userOf(config.user),
         ...(this.supervisorScript ? { supervisor: { script: this.supervisorScript, exitFile: join(dir, EXIT_FILE) } } : {}),
@@ -215,7 +216,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const t = this.nodes.get(nodeId)?.get(containerId);
     if (!t) throw OrchestrationError.notFound('container', `${nodeId}/${containerId}`);
     if (t.record.exit) throw new OrchestrationError('RuntimeError', `container "${containerId}" is not running`);
-    return execProcess(command, t.record.workingDir, this.environment(t.record.config, t.record.hostname), options);
+    return execProcess(command, t.record.workingDir, containerEnvironment(t.record.config, t.record.hostname), options);
   }
 
   onExit(listener: (nodeId: NodeId, containerId: ContainerId) => void): void {
@@ -238,16 +239,9 @@ export class ProcessRuntime implements ContainerRuntime {
       return;
     }
     if (t.record.exit && !groupExists(leader.pid)) return;
-    let signal: 'SIGTERM' | 'SIGKILL' = 'SIGKILL';
-    if (graceMs > 0 && !t.record.exit) {
-      signalGroup(leader.pid, 'SIGTERM');
-      if (await waitForGroupGone(leader, graceMs)) signal = 'SIGTERM';
-    }
-    if (signal === 'SIGKILL' && liveGroupMembers(leader.pid).length > 0) {
+    const signal = await terminateGroup(leader, t.record.exit ? 0 : graceMs, () => {
       if (!t.record.exit && graceMs > 0) t.killedAfterGraceMs = graceMs;
-      signalGroup(leader.pid, 'SIGKILL');
-      await waitForGroupGone(leader, 10_000);
-    }
+    });
     if (t.exited) await t.exited;
     else if (!t.record.exit) {
       const code = readExitFile(t.dir);
@@ -330,19 +324,4 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!SAFE_ID.test(nodeId)) throw new OrchestrationError('RuntimeError', `node id "${nodeId}" is not usable as a directory name`);
     return join(this.options.dataDir, 'nodes', nodeId);
   }
-
-  /** A clean environment: the agent's own variables (its token among them) never reach a container. */
-  private environment(config: ContainerConfig, hostname: string | undefined): Record<string, string> {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? DEFAULT_PATH };
-    if (process.env.HOME) env.HOME = process.env.HOME;
-    if (process.env.LANG) env.LANG = process.env.LANG;
-    if (hostname) env.HOSTNAME = hostname;
-    return { ...env, ...config.env };
-  }
-}
-
-function userOf(user: string | undefined): { uid?: number; gid?: number } {
-  if (!user) return {};
-  const [uid, gid] = user.split(':').map(Number);
-  return gid === undefined ? { uid } : { uid, gid };
 }
