@@ -16,6 +16,8 @@ export interface GossipConfig {
   pushPullIntervalMs: number;
   /** How often to try a push-pull with one member we hold dead (Serf's reconnect), so healed partitions merge. */
   reconnectIntervalMs: number;
+  /** How long a dead or departed member is remembered before it is forgotten altogether. */
+  reapAfterMs: number;
   streamTimeoutMs: number;
   /** Ask a TCP ping too when UDP probes fail, as memberlist does. */
   tcpFallbackPing: boolean;
@@ -37,6 +39,7 @@ export const LAN_PROFILE: Readonly<GossipConfig> = {
   retransmitMult: 4, // each update is sent 4 × ceil(log10(n+1)) times: enough for epidemic spread to reach everyone with high probability
   pushPullIntervalMs: 30_000, // a full state sync every 30 s (scaled up past 32 members) repairs whatever gossip missed
   reconnectIntervalMs: 30_000, // Serf's default: after a partition heals the halves find each other within about 30 s
+  reapAfterMs: 24 * 3600_000, // Serf's reconnect and tombstone timeout: a day dead or gone, then forgotten, so tables stay bounded under churn
   streamTimeoutMs: 10_000, // TCP push-pull on a LAN completes in milliseconds; 10 s tolerates a loaded peer
   tcpFallbackPing: true, // a TCP ping alongside indirect probes separates "UDP is dropped" from "the member is dead"
   packetBudgetBytes: 1400, // stays under a 1500-byte Ethernet MTU with IP and UDP headers

@@ -78,6 +78,21 @@ describe('GossipClusterManager (in-memory, simulated time)', () => {
     }
   });
 
+  it('forgets a node Down for longer than reapAfterMs, with NodeRemoved', async () => {
+    h = harness();
+    const config = { reapAfterMs: 20_000, reconnectIntervalMs: 5_000 };
+    const a = await h.start('n0', { config });
+    await h.start('n1', { config });
+    await h.start('n2', { config });
+    await h.run(3_000);
+    await h.transports.get('n2')!.close();
+    await h.run(15_000);
+    expect((await a.getNode('n2'))?.status).toBe('Down');
+    await h.run(30_000);
+    expect(await a.getNode('n2')).toBeUndefined();
+    expect(h.events.get('n0')).toContainEqual({ type: 'NodeRemoved', nodeId: 'n2' });
+  });
+
   it('reports NodeRemoved when a member shuts down gracefully', async () => {
     h = harness();
     await h.start('n0');

@@ -39,7 +39,7 @@ export interface GossipClusterManagerOptions {
  * spreads by gossip, failure detection is SWIM's, and each member's view becomes the seed's cluster
  * events: a new member → NodeAdded; alive/suspect/dead and metadata changes → NodeUpdated with
  * status Ready/NotReady/Down; a member that left on purpose → NodeRemoved. Dead members stay listed
- * as Down until they come back or leave.
+ * as Down until they come back, leave, or are forgotten after `reapAfterMs` (a day), → NodeRemoved.
  */
 export class GossipClusterManager implements ClusterManager {
   private swim: SwimNode | undefined;
@@ -67,6 +67,11 @@ export class GossipClusterManager implements ClusterManager {
     const swim = new SwimNode({ name: this.o.name, transport, config: this.config, meta, clock: this.clock, random: this.o.random ?? systemRandom, logger: this.o.logger });
     this.swim = swim;
     swim.onChange((m, prev) => this.onMemberChange(m, prev));
+    swim.onForget((m) => {
+      this.firstSeen.delete(m.name);
+      this.lastHeard.delete(m.name);
+      if (m.state === 'dead' && this.isNode(m)) this.emit({ type: 'NodeRemoved', nodeId: m.name });
+    });
     for (const m of swim.members()) this.onMemberChange(m, undefined);
     swim.start();
     this.log.info({ address: swim.address, seeds: this.o.seeds ?? [] }, 'gossip member started');
@@ -148,6 +153,10 @@ export class GossipClusterManager implements ClusterManager {
       event = { type: 'NodeRemoved', nodeId: m.name };
     } else if (!prev || prev.state === 'left') event = { type: 'NodeAdded', node: this.toNode(m) };
     else event = { type: 'NodeUpdated', node: this.toNode(m) };
+    this.emit(event);
+  }
+
+  private emit(event: ClusterEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);

@@ -30,6 +30,8 @@ export interface MembershipOptions {
   awareness: Awareness;
   logger: Logger;
   onChange: MemberChangeListener;
+  /** Called when a dead or departed member is forgotten (see `reap`). */
+  onForget?: (member: Member) => void;
 }
 
 interface Entry extends Member {
@@ -235,6 +237,18 @@ export class Membership {
       if (s.state === 'alive') this.applyAlive({ t: 'alive', name: s.name, inc: s.inc, addr: s.addr, meta: s.meta });
       else if (s.state === 'left') this.applyDead({ t: 'dead', name: s.name, inc: s.inc, from: s.name });
       else this.applySuspect({ t: 'suspect', name: s.name, inc: s.inc, from: this.selfName });
+    }
+  }
+
+  /** Forgets members dead or gone for longer than `reapAfterMs`; they no longer appear anywhere. */
+  reap(): void {
+    const now = this.o.clock.now();
+    for (const e of [...this.members.values()]) {
+      if ((e.state === 'dead' || e.state === 'left') && e.name !== this.selfName && now - e.stateChangedAt > this.o.config.reapAfterMs) {
+        this.members.delete(e.name);
+        this.o.logger.info({ member: e.name, state: e.state }, 'member forgotten');
+        this.o.onForget?.(snapshot(e));
+      }
     }
   }
 

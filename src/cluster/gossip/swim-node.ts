@@ -44,6 +44,7 @@ export class SwimNode {
   private readonly awareness: Awareness;
   private readonly prober: Prober;
   private readonly listeners = new Set<MemberChangeListener>();
+  private readonly forgetListeners = new Set<(member: Member) => void>();
   private readonly timers = new Set<TimerHandle>();
   private readonly clock: Clock;
   private readonly random: Random;
@@ -77,6 +78,9 @@ export class SwimNode {
           }
         }
       },
+      onForget: (m) => {
+        for (const l of this.forgetListeners) l(m);
+      },
     });
     this.prober = new Prober({
       config: o.config,
@@ -107,7 +111,10 @@ export class SwimNode {
     this.prober.start();
     this.every(() => this.o.config.gossipIntervalMs, () => this.gossip());
     this.every(() => scaledPushPullInterval(this.o.config.pushPullIntervalMs, this.membership.size()), () => void this.pushPullRandom());
-    this.every(() => this.o.config.reconnectIntervalMs, () => void this.reconnect());
+    this.every(() => this.o.config.reconnectIntervalMs, () => {
+      this.membership.reap();
+      void this.reconnect();
+    });
   }
 
   /**
@@ -184,6 +191,12 @@ export class SwimNode {
   onChange(listener: MemberChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Listens for members forgotten after `reapAfterMs` dead or gone; returns the unsubscribe function. */
+  onForget(listener: (member: Member) => void): () => void {
+    this.forgetListeners.add(listener);
+    return () => this.forgetListeners.delete(listener);
   }
 
   stats(): SwimStats {
