@@ -10,7 +10,7 @@ import { buildBusyboxImage } from '../support/busybox-image.js';
 import { systemSkip } from '../support/system.js';
 
 /** What the runc suites need, checked once: they skip (or fail under ORCH_REQUIRE_SYSTEM=1) without it. */
-export const ociRequirements = ['root', { bin: 'runc' }, { bin: 'conmon' }, { bin: 'setfattr' }, { bin: 'busybox' }] as const;
+export const ociRequirements = ['root', { bin: 'runc' }, { bin: 'conmon' }, { bin: 'setfattr' }, { bin: 'busybox' }, { bin: 'script' }] as const;
 export function skipOci(suite: string): boolean {
   return systemSkip(suite, [...ociRequirements]);
 }

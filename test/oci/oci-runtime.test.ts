@@ -145,6 +145,34 @@ describe.skipIf(skip)('oci runtime on runc', () => {
     expect((await execOut('shell', ['/no/such/thing'])).code).toBe(127);
   });
 
+  it('execs with a TTY: the command sees a terminal, reads what is typed, and its exit code comes back', async () => {
+    await run('interactive', { command: ['sleep', '1000'] });
+    const s = await runtime.exec!(NODE, 'interactive', ['sh'], { tty: true });
+    let out = '';
+    s.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    s.stdin!.write('tty; echo "it is $((6 * 7))"; exit 5\n');
+    expect(await s.exitCode).toBe(5);
+    expect(out).toMatch(/\/dev\/pts\/\d+/);
+    expect(out).toContain('it is 42');
+  });
+
+  it('passes TTY exec arguments through as data, never as host shell code', async () => {
+    await run('literal', { command: ['sleep', '1000'] });
+    const marker = join(world.dir, 'pwned');
+    const text = `$(touch ${marker}) \`touch ${marker}\` "; touch ${marker}`;
+    const s = await runtime.exec!(NODE, 'literal', ['echo', text], { tty: true });
+    let out = '';
+    s.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    s.stdin!.end();
+    expect(await s.exitCode).toBe(0);
+    expect(out).toContain(text);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('leaks no file descriptor of the agent into the container or an exec', async () => {
     await run('fds', { command: ['sleep', '1000'] });
     expect((await execOut('fds', ['ls', '/proc/1/fd'])).out.split('\n').filter(Boolean).sort()).toEqual(['0', '1', '2']);

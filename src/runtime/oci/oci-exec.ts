@@ -1,15 +1,20 @@
 import type { ExecOptions, ExecSession } from '../container-runtime.js';
-import { OrchestrationError } from '../../types/errors.js';
 import type { RuncCli } from './runc-cli.js';
 
 /**
  * `runc exec` into a running container, its stdio as pipes (so the process gets exactly fds 0-2,
  * none of the agent's). The exit code is the command's; 126/127 when it could not be run, as a shell
  * would say. Aborting sends SIGTERM, which runc passes on to the command.
+ *
+ * With `tty`, runc allocates the container's pty itself (`exec -t`) and relays it to its own
+ * terminal, which util-linux `script` provides (Node cannot hold a pty or take the master fd runc
+ * would otherwise hand over a socket). script runs its command through /bin/sh: that command line is a
+ * constant naming only environment variables ("$ORCH_EXEC_ARG0" …), which the shell expands without
+ * splitting or evaluating, so no byte of the request is ever read as shell code. Output is the
+ * terminal's (stdout and stderr merged, as a terminal has them); there is no resize channel.
  */
 export function startExec(runc: RuncCli, id: string, command: string[], options: ExecOptions): ExecSession {
-  if (options.tty) throw new OrchestrationError('RuntimeError', 'exec with a TTY is not supported by the oci runtime; run without -t');
-  const child = runc.exec(id, command, options.env ?? {});
+  const child = options.tty ? runc.execTty(id, command, options.env ?? {}) : runc.exec(id, command, options.env ?? {});
   let stderrTail = '';
   child.stderr!.on('data', (c: Buffer) => {
     stderrTail = (stderrTail + c.toString('utf8')).slice(-4096);

@@ -38,4 +38,22 @@ export class RuncCli {
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     return spawn(this.binary, ['--root', this.root, 'exec', ...envArgs, id, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
   }
+
+  /** `runc exec -t` under util-linux `script` (see oci-exec); data travels only in environment values. */
+  execTty(id: string, argv: string[], env: Record<string, string>): ChildProcess {
+    const vars: Record<string, string> = { ORCH_EXEC_RUNTIME: this.binary, ORCH_EXEC_ROOT: this.root, ORCH_EXEC_ID: id };
+    const envRefs = Object.entries(env).map(([k, v], i) => {
+      vars[`ORCH_EXEC_ENV${i}`] = `${k}=${v}`;
+      return `--env "$ORCH_EXEC_ENV${i}"`;
+    });
+    const argRefs = argv.map((a, i) => {
+      vars[`ORCH_EXEC_ARG${i}`] = a;
+      return `"$ORCH_EXEC_ARG${i}"`;
+    });
+    const line = ['exec "$ORCH_EXEC_RUNTIME" --root "$ORCH_EXEC_ROOT" exec -t', ...envRefs, '"$ORCH_EXEC_ID"', ...argRefs].join(' ');
+    return spawn('script', ['-q', '-e', '-E', 'never', '-c', line, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SHELL: '/bin/sh', TERM: 'xterm', ...vars },
+    });
+  }
 }
