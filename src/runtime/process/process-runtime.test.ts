@@ -238,6 +238,14 @@ describe('ProcessRuntime', () => {
     expect(code).toBe(4);
   });
 
+  it('starts the command with no signal ignored, so SIGINT and SIGTERM act as usual', async () => {
+    const rt = await open();
+    const exited = new Promise<void>((resolve) => rt.onExit(() => resolve()));
+    await rt.createContainer('n1', 'i1.main', cfg(['grep', '^SigIgn', '/proc/self/status']), { labels: {} });
+    await exited;
+    expect(await readAll(await rt.logs('n1', 'i1.main', {}))).toBe('SigIgn:\t0000000000000000\n');
+  });
+
   it('shows the command once in the process table: the supervisor line names only its exit file', async () => {
     const rt = await open();
     await rt.createContainer('n1', 'i1.main', cfg(['sleep', '99991', '1']), { labels: {} });
