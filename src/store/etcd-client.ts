@@ -67,7 +67,8 @@ function retryWithin(budgetMs: number): Policy {
           const elapsed = Date.now() - start;
           if (!retriable(err) || elapsed >= budgetMs) throw err;
           // An unreachable member: try the next one now. Between leaders: give the election a moment.
-          const pause = err instanceof GRPCUnavailableError || err instanceof MemberCoolingDown ? 0 : Math.min(200 * attempt, 1000);
+          // (Every member cooling down means none answered lately: wait a little rather than spin.)
+          const pause = err instanceof GRPCUnavailableError ? 0 : err instanceof MemberCoolingDown ? 100 : Math.min(200 * attempt, 1000);
           if (elapsed + pause >= budgetMs) throw err;
           if (pause > 0) await new Promise((r) => setTimeout(r, pause));
         }
