@@ -176,3 +176,15 @@ describe('DefaultScheduler scores', () => {
     expect(again).toEqual(first);
   });
 });
+
+describe('DefaultScheduler required affinity per node', () => {
+  it('puts a self-affine group on one node, the first copy choosing it', () => {
+    const s = clusterOf({ a: {}, b: {}, c: {} });
+    const w = makeWorkload('pair', { affinity: { instanceAffinity: { required: [{ labelSelector: { matchLabels: { app: 'pair' } }, topologyKey: 'node' }] } } });
+    for (const options of [{}, { search: 'scan' as const }]) {
+      const d = assigned(new DefaultScheduler(options).schedule(requestFor(w, 3), s));
+      expect(d.length).toBe(3);
+      expect(new Set(d).size).toBe(1);
+    }
+  });
+});

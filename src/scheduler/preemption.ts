@@ -3,6 +3,7 @@ import type { PreparedPipeline } from './pipeline.js';
 import { allocatableOf, insufficientResources } from './resource-fit.js';
 import type { NodeInfo, PlacedInstance, PreemptionPlan } from './scheduler.js';
 import { addInto, emptyVector } from '../types/resources.js';
+import { compileSelector } from './selectors.js';
 
 /** Filters that evicting instances can satisfy: room and ports. Every other filter must pass as is. */
 const FIXABLE = new Set(['resources-fit', 'host-ports']);
@@ -15,13 +16,16 @@ const FIXABLE = new Set(['resources-fit', 'host-ports']);
  * many as still leave room, most important first (higher priority, then older) — kube-scheduler's
  * greedy reprieve. Among the nodes, the plan with the fewest victims wins, then the one whose
  * highest victim priority is lowest, then the lowest sum of priorities, then the lower node id.
- * Instances this call has just placed are never victims.
+ * Instances this call has just placed are never victims, nor instances the new one's required
+ * affinity needs; evicting can only relax anti-affinity and spread, so the other rules still hold.
  */
 export function planPreemption(cycle: Cycle, pipeline: PreparedPipeline): PreemptionPlan | undefined {
   const priority = cycle.request.workload.priority;
+  // Instances the new one needs next to it (required affinity) are never victims: the plan must still hold once they are gone.
+  const protectedByAffinity = (cycle.request.workload.affinity?.instanceAffinity?.required ?? []).map((t) => compileSelector(t.labelSelector));
   let best: { plan: PreemptionPlan; key: number[] } | undefined;
   cycle.nodes.forEach((info, i) => {
-    const candidates = [...info.instances.values()].filter((p) => p.priority < priority);
+    const candidates = [...info.instances.values()].filter((p) => p.priority < priority && !protectedByAffinity.some((sel) => sel.matches(p.labels)));
     if (candidates.length === 0 || !passesUnfixable(info, i, cycle, pipeline)) return;
     if (!fitsWithout(info, cycle, candidates)) return;
     candidates.sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));

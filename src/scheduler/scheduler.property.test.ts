@@ -51,6 +51,7 @@ const workloadArb = fc.record({
   tolerations: fc.subarray(TOLERATIONS, { maxLength: 3 }),
   antiAffinity: fc.constantFrom('none', 'self-node', 'self-zone', 'tier-node'),
   spread: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+  affinity: fc.constantFrom('none', 'none', 'self-node', 'self-zone', 'tier-zone'),
   hostPort: fc.option(fc.constantFrom(80, 443), { nil: undefined }),
   priority: fc.integer({ min: 0, max: 3 }),
 });
@@ -83,13 +84,24 @@ function toWorkload(g: WorkloadGen, i: number): WorkloadDefinition {
             },
           ],
         };
+  const affinity =
+    g.affinity === 'none'
+      ? undefined
+      : {
+          required: [
+            {
+              labelSelector: { matchLabels: (g.affinity === 'tier-zone' ? { tier: g.tier === 'a' ? 'b' : 'a' } : { app: id }) as Record<string, string> },
+              topologyKey: g.affinity === 'self-node' ? 'node' : 'zone',
+            },
+          ],
+        };
   return makeWorkload(id, {
     labels: { app: id, tier: g.tier },
     requests: { cpuMillicores: g.cpu, memoryMb: g.memoryMb, ...(g.gpu > 0 ? { extended: { gpu: g.gpu } } : {}) },
     replicas: g.replicas,
     ...(g.ssdOnly ? { nodeSelector: { disk: 'ssd' } } : {}),
     tolerations: g.tolerations,
-    ...(anti ? { affinity: { instanceAntiAffinity: anti } } : {}),
+    ...(anti || affinity ? { affinity: { ...(anti ? { instanceAntiAffinity: anti } : {}), ...(affinity ? { instanceAffinity: affinity } : {}) } } : {}),
     ...(g.spread ? { topologySpread: [{ maxSkew: g.spread, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' as const }] } : {}),
     ...(g.hostPort ? { hostPorts: [g.hostPort] } : {}),
     priority: g.priority,
@@ -272,6 +284,35 @@ describe('scheduler properties', () => {
         }
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('places copies with required affinity only where matching instances are, a self-affine group in one domain', () => {
+    fc.assert(
+      fc.property(clusterArb, workloadsArb, searchArb, (ns, ws, options) => {
+        const nodes = ns.map(toNode);
+        const state = new SchedulerState();
+        nodes.forEach((n) => state.upsertNode(n));
+        const scheduler = new DefaultScheduler(options);
+        ws.map(toWorkload).forEach((w) => {
+          state.upsertWorkload(w);
+          const term = w.affinity?.instanceAffinity?.required?.[0];
+          const matches = (labels: Record<string, string>) => Object.entries(term?.labelSelector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+          const before = new Set([...state.instanceIndex().all()].filter((b) => matches(b.instance.labels)).map((b) => nodeLabel(b.node.node, term?.topologyKey ?? 'node')));
+          const placed = scheduler.schedule(requestFor(w, w.replicas), state).flatMap((d, k) => {
+            if (d.kind !== 'AssignNode') return [];
+            state.bind(makeInstance(`${w.workloadId}-${k}`, w, d.nodeId));
+            return [state.node(d.nodeId)!.node];
+          });
+          if (!term) return;
+          const domains = new Set(placed.map((n) => nodeLabel(n, term.topologyKey)));
+          expect(domains.has(undefined)).toBe(false);
+          if (before.size > 0) for (const d of domains) expect(before.has(d)).toBe(true);
+          else if (matches(w.labels)) expect(domains.size).toBeLessThanOrEqual(1);
+          else expect(placed).toEqual([]);
+        });
+      }),
+      RUNS,
     );
   });
 });

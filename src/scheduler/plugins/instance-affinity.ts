@@ -30,8 +30,8 @@ export function singleDomains(terms: readonly { counter: DomainCounter }[]): Dom
 }
 
 /**
- * Required instance affinity: each term needs a matching instance in the node's domain (the node's
- * value of the topology key). As in Kubernetes, when no instance in the cluster matches a term
+ * Required instance affinity: the node must have each term's topology key, and each term needs a
+ * matching instance in the node's domain (the node's value of the key). As in Kubernetes, when no instance in the cluster matches a term
  * that the new instance itself matches, the term is waived, so a group can start.
  */
 export const instanceAffinityFilter = filterPlugin<CountedTerm[]>({
@@ -39,10 +39,12 @@ export const instanceAffinityFilter = filterPlugin<CountedTerm[]>({
   scope: 'cluster',
   monotonic: false,
   prepare: (cycle) => countTerms(cycle, cycle.request.workload.affinity?.instanceAffinity?.required),
-  scopeFor: (terms) => scopeOf(terms),
+  // A waived term stops being waived once the call places the first copy: that changes every node.
+  scopeFor: (terms) => (terms.some((t) => t.selfMatch && t.counter.total === 0) ? 'cluster' : scopeOf(terms)),
   domainsFor: (terms) => singleDomains(terms),
   check: (_info, terms, _cycle, i) => {
     for (const t of terms) {
+      if (t.counter.domains.ofNode[i] < 0) return "node(s) didn't match instance affinity rules";
       if (t.counter.total === 0 && t.selfMatch) continue;
       if (t.counter.countAt(i) === 0) return "node(s) didn't match instance affinity rules";
     }
