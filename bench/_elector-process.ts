@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export interface ElectorLine {
-  event: 'started' | 'leader' | 'follower' | 'wrote';
+  event: 'started' | 'leader' | 'follower' | 'wrote' | 'refused' | 'error';
   leader?: { id: string };
   revision?: number;
   at: number;
@@ -80,7 +80,17 @@ export class ElectorProcess {
     return at;
   }
 
+  /** SIGSTOP / SIGCONT: a leader frozen mid-term, as by a long GC pause or a stalled VM. */
+  pause(): void {
+    this.proc.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.proc.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
+    this.resume();
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill('SIGTERM');
       const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5_000);

@@ -142,4 +142,28 @@ describe.skipIf(skip)('leader election on etcd', () => {
     expect(elapsed).toBeLessThan(TTL * 1000 * 3);
     expect((await b.store.commit([b.elector.guard(), { op: 'put', key: '/bench/leader-writes', value: 'b' }])).ok).toBe(true);
   });
+
+  it('keeps a leader that was frozen past its lease from writing once it wakes up', async () => {
+    fresh();
+    const child = ElectorProcess.spawn(url, 'frozen', TTL);
+    cleanups.push(() => child.stop());
+    await child.waitFor((l) => l.event === 'wrote');
+    const b = await replica('b');
+    await b.elector.start();
+    expect(b.elector.leaderInfo()?.id).toBe('frozen');
+
+    const takeover = becomesLeader(b.elector);
+    child.pause();
+    await takeover;
+    const mine = await b.store.commit([b.elector.guard(), { op: 'put', key: '/bench/leader-writes', value: 'b' }]);
+    if (!mine.ok) throw new Error('new leader could not write');
+    const linesBefore = child.lines.length;
+    child.resume();
+
+    // The child notices it no longer leads; whatever it tried meanwhile did not land.
+    await child.waitFor((l) => l.event === 'follower' && child.lines.indexOf(l) >= linesBefore);
+    const after = child.lines.slice(linesBefore);
+    expect(after.filter((l) => l.event === 'wrote')).toEqual([]);
+    expect(await b.store.get('/bench/leader-writes')).toMatchObject({ value: 'b', modRevision: mine.revision });
+  });
 });
