@@ -116,6 +116,21 @@ export class ProcessRuntime implements ContainerRuntime {
     const workingDir = config.workingDir ?? join(dir, 'work');
     mkdirSync(join(dir, 'work'), { recursive: true, mode: 0o700 });
     const logPath = join(dir, LOG_FILE);
+    const record: ContainerRecord = {
+      version: 1,
+      containerId,
+      nodeId,
+      name: config.name,
+      labels: options.labels,
+      config,
+      ...(options.hostname ? { hostname: options.hostname } : {}),
+      process: { pid: 0, startTime: '', bootId: '' },
+      leader: { pid: 0, startTime: '', bootId: '' },
+      supervised: this.supervisorScript !== undefined,
+      logPath,
+      workingDir,
+      startedAt: new Date().toISOString(),
+    };
     let started: StartedProcess;
     try {
       started = await startProcess({
@@ -125,26 +140,15 @@ export class ProcessRuntime implements ContainerRuntime {
         logPath,
         ...userOf(config.user),
         ...(this.supervisorScript ? { supervisor: { script: this.supervisorScript, exitFile: join(dir, EXIT_FILE) } } : {}),
+        // Until the command's own PID is known, the record names the group leader for both.
+        onLeader: (leader) => writeRecord(dir, { ...record, process: leader, leader }),
       });
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    const record: ContainerRecord = {
-      version: 1,
-      containerId,
-      nodeId,
-      name: config.name,
-      labels: options.labels,
-      config,
-      ...(options.hostname ? { hostname: options.hostname } : {}),
-      process: started.main,
-      leader: started.leader,
-      supervised: this.supervisorScript !== undefined,
-      logPath,
-      workingDir,
-      startedAt: new Date().toISOString(),
-    };
+    record.process = started.main;
+    record.leader = started.leader;
     writeRecord(dir, record);
     const t: Tracked = { dir, record, child: started.child, exited: started.exited, followers: new Set() };
     containers.set(containerId, t);

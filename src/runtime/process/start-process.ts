@@ -16,6 +16,12 @@ export interface StartRequest {
   gid?: number;
   /** Run under the supervisor script at this path, writing the exit status to `exitFile`. */
   supervisor?: { script: string; exitFile: string };
+  /**
+   * Called synchronously once the group leader exists, before anything is awaited, so the caller can
+   * record it: an agent that crashes while the command is still being started leaves a record of a
+   * group it can adopt and stop, never an orphan nobody knows of.
+   */
+  onLeader?(leader: ProcessIdentity): void;
 }
 
 export interface StartedProcess {
@@ -58,6 +64,12 @@ export async function startProcess(req: StartRequest): Promise<StartedProcess> {
   const leader = child.pid === undefined ? undefined : identify(child.pid);
   if (!leader) throw cannotStart(req.argv[0], await new Promise<Error>((r) => child.once('error', r)));
   child.on('error', () => {}); // reported through `exited`
+  try {
+    req.onLeader?.(leader);
+  } catch (err) {
+    signalGroup(leader.pid, 'SIGKILL');
+    throw err;
+  }
   if (!req.supervisor) return { child, leader, main: leader, exited };
 
   const line = await firstLine(child.stdio[3] as Readable);
