@@ -73,9 +73,11 @@ describe.skipIf(skip)('oci runtime on runc', () => {
 
   async function stoppedStatus(id: string): Promise<ContainerStatus> {
     for (;;) {
+      // Listen before looking, so an exit between the two is not missed.
+      const exited = new Promise<void>((resolve) => exitWaiters.push(resolve));
       const st = await runtime.getContainerStatus(NODE, id);
       if (st.state === 'Stopped') return st;
-      await new Promise<void>((resolve) => exitWaiters.push(resolve));
+      await exited;
     }
   }
 

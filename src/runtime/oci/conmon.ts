@@ -17,6 +17,8 @@ export interface MonitorPaths {
   exitDir: string;
   persistDir: string;
   socketDir: string;
+  /** conmon truncates the log when it reaches this size (bytes). */
+  logSizeMax?: number;
 }
 
 export async function startMonitor(conmon: string, runtime: string, runtimeRoot: string, id: string, paths: MonitorPaths): Promise<number> {
@@ -33,6 +35,7 @@ export async function startMonitor(conmon: string, runtime: string, runtimeRoot:
     '-0', paths.persistDir,
     '--socket-dir-path', paths.socketDir,
     '--log-level', 'error',
+    ...(paths.logSizeMax ? ['--log-size-max', String(paths.logSizeMax)] : []),
   ];
   const child = spawn(conmon, args, {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
 /**
@@ -34,9 +34,9 @@ export function decodeK8sLines(lines: string[]): string {
 }
 
 export async function readLog(file: string, options: LogReadOptions): Promise<Readable> {
-  const content = await readFile(file, 'utf8').catch(() => '');
+  const { content, end } = await readEnd(file, options.tail);
   const complete = content.slice(0, content.lastIndexOf('\n') + 1);
-  let offset = Buffer.byteLength(complete);
+  let offset = end - Buffer.byteLength(content) + Buffer.byteLength(complete);
   let lines = complete.split('\n').filter((l) => l !== '');
   if (options.tail !== undefined) lines = options.tail <= 0 ? [] : lastLogicalLines(lines, options.tail);
   const initial = decodeK8sLines(lines);
@@ -70,6 +70,11 @@ export async function readLog(file: string, options: LogReadOptions): Promise<Re
         const fh = await open(file, 'r').catch(() => undefined);
         if (fh) {
           try {
+            // conmon truncates a log that reaches its size cap: start over from the top.
+            if ((await fh.stat()).size < offset) {
+              offset = 0;
+              partial = '';
+            }
             for (;;) {
               const buf = Buffer.alloc(64 * 1024);
               const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
@@ -103,6 +108,31 @@ export async function readLog(file: string, options: LogReadOptions): Promise<Re
     }
   })();
   return out;
+}
+
+/**
+ * The whole log, or (for a tail) enough of its end to hold `tail` lines: read backwards in growing
+ * chunks so that `--tail 10` of a large log does not read all of it. The first line of a partial read
+ * may be cut; lastLogicalLines only takes whole lines after it.
+ */
+async function readEnd(file: string, tail: number | undefined): Promise<{ content: string; end: number }> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return { content: '', end: 0 };
+  try {
+    const size = (await fh.stat()).size;
+    let chunk = tail === undefined ? size : Math.min(size, 64 * 1024);
+    for (;;) {
+      const buf = Buffer.alloc(chunk);
+      const { bytesRead } = await fh.read(buf, 0, chunk, size - chunk);
+      let content = buf.subarray(0, bytesRead).toString('utf8');
+      if (chunk < size) content = content.slice(content.indexOf('\n') + 1);
+      const whole = content.split('\n').filter((l) => l !== '' && l.split(' ', 3)[2] !== 'P').length;
+      if (chunk >= size || tail === undefined || whole > tail) return { content, end: size };
+      chunk = Math.min(size, chunk * 4);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** The file lines that make up the last `n` output lines (a line may span several P pieces). */

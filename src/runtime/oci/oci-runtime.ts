@@ -30,9 +30,13 @@ export interface OciRuntimeOptions {
   images: ImageStore;
   /** false forces the copy fallback for root filesystems. */
   overlay?: boolean;
+  /** A container's log is truncated when it reaches this many bytes (default 64 MiB). */
+  maxLogBytes?: number;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+/** Bounds a chatty container's disk use; the agent keeps what it needs of older output. */
+const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** How long to wait for the exit to be recorded after SIGKILL: the kernel is quick; conmon too. */
 const KILL_WAIT_MS = 10_000;
 const MONITOR_EXIT_WAIT_MS = 2_000;
@@ -116,7 +120,7 @@ export class OciRuntime implements ContainerRuntime {
       await writeFile(paths.meta, JSON.stringify(meta));
       await mkdir(paths.persist);
       const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
-        bundle: paths.dir, logPath: paths.log, pidFile: paths.pid, conmonPidFile: paths.conmonPid, exitDir: node.exits, persistDir: paths.persist, socketDir: node.sockets,
+        bundle: paths.dir, logPath: paths.log, pidFile: paths.pid, conmonPidFile: paths.conmonPid, exitDir: node.exits, persistDir: paths.persist, socketDir: node.sockets, logSizeMax: this.options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
       });
       const pidStart = await processStart(pid);
       const startedAt = new Date().toISOString();
