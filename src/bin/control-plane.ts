@@ -19,7 +19,8 @@ import { LayeredClusterManager } from '../cluster/layered-cluster-manager.js';
 import { Orchestrator } from '../core/orchestrator.js';
 import { EventRecorder } from '../lib/event-recorder.js';
 import type { ContainerRuntime } from '../runtime/container-runtime.js';
-import { createScheduler, type SchedulerName } from '../scheduler/index.js';
+import { createScheduler, explainPlacement, type SchedulerName } from '../scheduler/index.js';
+import { OrchestrationError } from '../types/errors.js';
 import { ClusterStore } from '../store/cluster-store.js';
 import { storeEventSink } from '../store/event-log.js';
 import type { StateStore } from '../store/state-store.js';
@@ -107,6 +108,11 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     leader: () => elector.leaderInfo(),
     replicas: () => elector.replicas(),
     stats: () => ({ ...orchestrator.stats(), leader: elector.isLeader() ? 1 : 0 }),
+    explain: async (workloadId) => {
+      const request = orchestrator.scheduleRequestFor(workloadId);
+      if (!request) throw OrchestrationError.notFound('workload', workloadId);
+      return explainPlacement(request, orchestrator.cache.scheduling);
+    },
   };
   const app = buildApiServer(
     { store, workloads: new WorkloadService(store), nodes: new NodeService(store), instances: new InstanceService(store), auth: new Authenticator(adminToken, store), gateway, metrics, events, info, log: log.child({ component: 'api' }) },

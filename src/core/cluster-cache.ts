@@ -1,6 +1,6 @@
 import { SchedulerState } from '../scheduler/index.js';
 import type { ClusterStore } from '../store/cluster-store.js';
-import { isTerminal, type WorkloadInstance } from '../types/instance.js';
+import { isLive, isTerminal, type WorkloadInstance } from '../types/instance.js';
 import type { Logger } from '../types/logger.js';
 import type { Node } from '../types/node.js';
 import type { WorkloadDefinition } from '../types/workload.js';
@@ -85,6 +85,17 @@ export class ClusterCache {
     return out;
   }
 
+  /**
+   * An instance holds its node's resources from binding until its containers are gone. One that
+   * waits for a preemption holds its nominated node's, so that the room made for it is not taken by
+   * someone else first (Kubernetes' nominatedNodeName).
+   */
+  account(i: WorkloadInstance): void {
+    if (i.nodeId && !isTerminal(i.status)) this.scheduling.bind(i);
+    else if (!i.nodeId && i.nominatedNodeId && isLive(i)) this.scheduling.bind({ ...i, nodeId: i.nominatedNodeId });
+    else this.scheduling.unbind(i.instanceId);
+  }
+
   private indexInstance(i: WorkloadInstance, prev: WorkloadInstance | undefined, deleted: boolean): void {
     if (prev && prev.nodeId !== i.nodeId) this.byNode.get(prev.nodeId)?.delete(i.instanceId);
     if (deleted) {
@@ -102,9 +113,7 @@ export class ClusterCache {
         if (!n) this.byNode.set(i.nodeId, (n = new Set()));
         n.add(i.instanceId);
       }
-      // An instance holds its node's resources from binding until its containers are gone.
-      if (i.nodeId && !isTerminal(i.status)) this.scheduling.bind(i);
-      else this.scheduling.unbind(i.instanceId);
+      this.account(i);
     }
     this.listener.instanceChanged(i, prev, deleted);
   }

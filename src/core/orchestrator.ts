@@ -1,7 +1,9 @@
 import type { ClusterEvent, ClusterManager } from '../cluster/cluster-manager.js';
 import { EventRecorder } from '../lib/event-recorder.js';
 import { WorkQueue } from '../lib/work-queue.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { ScheduleRequest, Scheduler } from '../scheduler/scheduler.js';
+import { isLive } from '../types/instance.js';
+import { instanceHostPorts, instanceRequests } from './instance-factory.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../types/clock.js';
 import type { Logger } from '../types/logger.js';
@@ -97,6 +99,14 @@ export class Orchestrator {
   /** Resolves once every queued reconcile has run (tests and benchmarks wait on it). */
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /** The request the scheduler would get for one more instance of the workload (for `explain`). */
+  scheduleRequestFor(workloadId: string): ScheduleRequest | undefined {
+    const w = this.cache.workloads.get(workloadId);
+    if (!w) return undefined;
+    const live = this.cache.instancesOf(workloadId).filter((i) => isLive(i) && i.nodeId);
+    return { workload: w, currentInstances: live, count: 1, requests: instanceRequests(w), hostPorts: instanceHostPorts(w) };
   }
 
   stats(): OrchestratorStats {

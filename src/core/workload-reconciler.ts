@@ -1,5 +1,6 @@
 import type { EventRecorder } from '../lib/event-recorder.js';
 import type { ClusterSnapshot, Scheduler, ScheduleDecision } from '../scheduler/scheduler.js';
+import { noExecuteEvictions } from '../scheduler/index.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { Clock } from '../types/clock.js';
 import { isLive, type WorkloadInstance } from '../types/instance.js';
@@ -73,6 +74,7 @@ export class WorkloadReconciler {
       }
     }
     const reachable = instances.filter((i) => !batch.touches(i));
+    this.evictForNoExecute(w, reachable, batch, now, requeue);
 
     // Finished instances of services and daemons are replaced (after a backoff); jobs keep theirs.
     if (w.kind !== 'job') {
@@ -193,28 +195,79 @@ export class WorkloadReconciler {
         batch.create(newInstance(w, d.nodeId, now));
         placed++;
       } else {
-        const message = d.kind === 'NoPlacement' ? d.reason : d.message;
-        batch.create(newInstance(w, '', now, { reason: 'Unschedulable', message }));
+        const preempting = d.kind === 'NoPlacement' && d.preemption ? this.preempt(w, d.preemption, batch, now) : undefined;
+        const message = preempting ?? (d.kind === 'NoPlacement' ? d.reason : d.message);
+        batch.create(newInstance(w, '', now, { reason: preempting ? 'Preempting' : 'Unschedulable', message, ...(preempting && d.kind === 'NoPlacement' ? { nominatedNodeId: d.preemption!.nodeId } : {}) }));
       }
     }
     this.reportScheduling(w, decisions, placed);
   }
 
+  /**
+   * Asks the plan's victims to stop so that a higher-priority instance fits; it is placed once they
+   * are gone. Returns the message the waiting instance shows.
+   */
+  private preempt(w: WorkloadDefinition, plan: { nodeId: string; victims: string[] }, batch: InstanceWriteBatch, now: string): string | undefined {
+    const victims = plan.victims.map((id) => this.d.cache.instances.get(id)).filter((v): v is WorkloadInstance => Boolean(v));
+    if (victims.length === 0) return undefined;
+    for (const v of victims) {
+      if (v.deletionRequestedAt || batch.touches(v)) continue;
+      batch.update({ ...v, deletionRequestedAt: now, status: 'Terminating', reason: 'Preempted', message: `preempted by ${w.name} (priority ${w.priority} > ${v.priority})` });
+      this.d.events.warning({ kind: 'Instance', id: v.instanceId, name: v.name }, 'Preempted', `preempted on node ${plan.nodeId} to make room for ${w.name} (priority ${w.priority} > ${v.priority})`, { workloadId: v.workloadId, nodeId: plan.nodeId, source: 'scheduler' });
+    }
+    this.d.events.normal({ kind: 'Workload', id: w.workloadId, name: w.name }, 'Preempting', `evicting ${victims.map((v) => v.name).join(', ')} on node ${plan.nodeId} to make room`, { workloadId: w.workloadId, source: 'scheduler' });
+    return `waiting for ${victims.length} lower-priority instance(s) on node ${plan.nodeId} to stop (preemption)`;
+  }
+
+  /** Instances on nodes with NoExecute taints they do not tolerate (for long enough) are asked to stop. */
+  private evictForNoExecute(w: WorkloadDefinition, instances: WorkloadInstance[], batch: InstanceWriteBatch, now: string, requeue: (ms: number) => void): void {
+    const byNode = new Map<string, WorkloadInstance[]>();
+    for (const i of instances) {
+      if (!i.nodeId || i.deletionRequestedAt || !isLive(i)) continue;
+      const node = this.d.cache.nodes.get(i.nodeId);
+      if (!node?.taints.some((t) => t.effect === 'NoExecute')) continue;
+      byNode.set(i.nodeId, [...(byNode.get(i.nodeId) ?? []), i]);
+    }
+    for (const [nodeId, list] of byNode) {
+      const node = this.d.cache.nodes.get(nodeId)!;
+      for (const e of noExecuteEvictions(node.taints, list.map((i) => ({ instanceId: i.instanceId, tolerations: w.tolerations })))) {
+        const i = list.find((x) => x.instanceId === e.instanceId)!;
+        const since = Date.parse(node.statusSince ?? i.createdAt);
+        const dueMs = e.afterSeconds * 1000 - (this.d.clock.now() - Math.max(since, Date.parse(i.createdAt)));
+        if (e.afterSeconds > 0 && dueMs > 0) {
+          requeue(dueMs);
+          continue;
+        }
+        batch.update({ ...i, deletionRequestedAt: now, status: 'Terminating', reason: 'TaintEviction', message: `node ${node.name} has taint ${e.taint}` });
+        this.d.events.warning({ kind: 'Instance', id: i.instanceId, name: i.name }, 'TaintEviction', `evicted: node ${node.name} has taint ${e.taint} that ${w.name} does not tolerate`, { workloadId: w.workloadId, nodeId });
+      }
+    }
+  }
+
   private placeExisting(w: WorkloadDefinition, unplaced: WorkloadInstance[], batch: InstanceWriteBatch, now: string): void {
     const live = this.d.cache.instancesOf(w.workloadId).filter((i) => isLive(i) && i.nodeId);
-    const decisions = this.schedule(w, unplaced.length, live);
+    // Their own reservations on nominated nodes must not stand in their way.
+    const nominated = unplaced.filter((i) => i.nominatedNodeId);
+    for (const i of nominated) this.d.cache.scheduling.unbind(i.instanceId);
+    let decisions: ScheduleDecision[];
+    try {
+      decisions = this.schedule(w, unplaced.length, live);
+    } finally {
+      for (const i of nominated) this.d.cache.account(i);
+    }
     let placed = 0;
     let explanationChanged = false;
     decisions.forEach((d, k) => {
       const i = unplaced[k];
       if (d.kind === 'AssignNode') {
-        batch.update({ ...i, nodeId: d.nodeId, scheduledAt: now, reason: 'Scheduled', message: undefined });
+        batch.update({ ...i, nodeId: d.nodeId, scheduledAt: now, reason: 'Scheduled', message: undefined, nominatedNodeId: undefined });
         placed++;
         return;
       }
-      const message = d.kind === 'NoPlacement' ? d.reason : d.message;
+      const preempting = d.kind === 'NoPlacement' && d.preemption ? this.preempt(w, d.preemption, batch, now) : undefined;
+      const message = preempting ?? (d.kind === 'NoPlacement' ? d.reason : d.message);
       if (i.message === message) return;
-      batch.update({ ...i, reason: 'Unschedulable', message });
+      batch.update({ ...i, reason: preempting ? 'Preempting' : 'Unschedulable', message, nominatedNodeId: preempting && d.kind === 'NoPlacement' ? d.preemption!.nodeId : undefined });
       explanationChanged = true;
     });
     // Say it again only when something changed, or a Pending workload would flood the events.

@@ -66,6 +66,8 @@ export interface WorkloadInstance extends ObjectMeta {
   readySince?: string;
   /** Set by the control plane to ask the agent to stop the instance; its agent then removes it. */
   deletionRequestedAt?: string;
+  /** The node a preemption is making room on for this instance. */
+  nominatedNodeId?: string;
   /** How long its containers get between SIGTERM and SIGKILL (from the template, kept for the agent). */
   gracePeriodSeconds?: number;
   /** For jobs: which completion index this instance works on. */
