@@ -35,6 +35,23 @@ describe.skipIf(skip)('EtcdStateStore on a real etcd', () => {
     }
   });
 
+  it('watches "from now on" on a store made with new, before it has talked to etcd', async () => {
+    const writer = await EtcdStateStore.open(cluster!.url('/fresh'));
+    await writer.commit([{ op: 'put', key: '/f/old', value: 'history' }]);
+    const store = new EtcdStateStore(parseEtcdUrl(cluster!.url('/fresh')));
+    try {
+      let first: string[] | undefined;
+      const w = store.watch('/f/', undefined, { onEvents: (events) => (first ??= events.map((e) => e.key)) });
+      // Write until the watch reports something: whatever it reports first is new, never the history.
+      for (let i = 0; i < 500 && !first; i++) await writer.commit([{ op: 'put', key: `/f/new-${i}`, value: 'now' }]);
+      w.close();
+      expect(first?.[0]).toMatch(/^\/f\/new-/);
+    } finally {
+      await store.close();
+      await writer.close();
+    }
+  });
+
   it('takes a commit that writes one key twice, keeping the last write as the other stores do', async () => {
     const store = await EtcdStateStore.open(cluster!.url('/twice'));
     try {

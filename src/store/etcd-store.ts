@@ -125,7 +125,9 @@ export class EtcdStateStore implements StateStore {
       {
         key,
         rangeEnd: rangeEnd(key),
-        startRevision: (afterRevision ?? this.seenRevision) + 1,
+        // "From now on" is after the newest revision this client has seen (all it has written or
+        // read); a store that has seen none yet asks etcd first.
+        startRevision: afterRevision !== undefined ? afterRevision + 1 : this.seenRevision > 0 ? this.seenRevision + 1 : async () => (await this.revision()) + 1,
         unprefix: (k) => k.subarray(Buffer.byteLength(this.prefix)).toString('utf8'),
         retryBudgetMs: this.timeoutMs,
       },

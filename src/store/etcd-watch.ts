@@ -7,8 +7,8 @@ export interface EtcdWatchSpec {
   /** Full etcd keys (store prefix applied). */
   key: Buffer;
   rangeEnd: Buffer;
-  /** First revision to deliver. */
-  startRevision: number;
+  /** First revision to deliver, or how to learn it ("from now on" before the store has seen any revision). */
+  startRevision: number | (() => Promise<number>);
   /** Maps a full etcd key back to the store's key. */
   unprefix(key: Buffer): string;
   /** How long a watch keeps trying to get back on a member with a leader before it gives up with `Unavailable`. */
@@ -30,7 +30,8 @@ export class EtcdWatch implements Watcher {
   private ended = false;
   /** When the current run of failures began; undefined while the watch is established. */
   private failingSince?: number;
-  private delivered: number;
+  /** Highest revision handed to the watcher; the stream (re)starts after it. Unset until the start is known. */
+  private delivered?: number;
 
   constructor(
     private readonly client: Etcd3,
@@ -38,7 +39,7 @@ export class EtcdWatch implements Watcher {
     private readonly handlers: WatchHandlers,
     private readonly onEnd: (w: EtcdWatch) => void,
   ) {
-    this.delivered = spec.startRevision - 1;
+    if (typeof spec.startRevision === 'number') this.delivered = spec.startRevision - 1;
     void this.open();
   }
 
@@ -55,6 +56,7 @@ export class EtcdWatch implements Watcher {
     if (this.ended) return;
     let stream: IDuplexStream<IWatchRequest, IWatchResponse>;
     try {
+      if (this.delivered === undefined) this.delivered = (await (this.spec.startRevision as () => Promise<number>)()) - 1;
       stream = await this.client.watchClient.watch();
     } catch (err) {
       this.retryOrEnd(err);
@@ -69,7 +71,7 @@ export class EtcdWatch implements Watcher {
       .on('data', (res) => this.onResponse(res))
       .on('error', (err) => this.stream === stream && this.retryOrEnd(err))
       .on('end', () => this.stream === stream && this.retryOrEnd(new OrchestrationError('Unavailable', 'etcd ended the watch stream')));
-    stream.write({ create_request: { key: this.spec.key, range_end: this.spec.rangeEnd, start_revision: this.delivered + 1, prev_kv: true } });
+    stream.write({ create_request: { key: this.spec.key, range_end: this.spec.rangeEnd, start_revision: this.delivered! + 1, prev_kv: true } });
   }
 
   private retryOrEnd(err: unknown): void {
@@ -102,7 +104,7 @@ export class EtcdWatch implements Watcher {
     let batch: WatchEvent[] = [];
     let batchRev = 0;
     const flush = () => {
-      if (!this.ended && batch.length > 0 && batchRev > this.delivered) {
+      if (!this.ended && batch.length > 0 && batchRev > this.delivered!) {
         this.delivered = batchRev;
         this.handlers.onEvents(batch, batchRev);
       }
