@@ -124,7 +124,7 @@ export class EtcdCluster {
     await exited;
   }
 
-  /** Starts a killed member again on its ports and data dir; resolves when it serves clients. */
+  /** Starts a killed member again on its ports and data dir; `waitHealthy()` tells when the cluster serves again. */
   async restart(index: number): Promise<void> {
     const m = this.members[index];
     if (m.process && m.process.exitCode === null && m.process.signalCode === null) return;
