@@ -238,8 +238,9 @@ export class ProcessRuntime implements ContainerRuntime {
   private async stopProcess(nodeId: NodeId, t: Tracked, graceMs: number): Promise<void> {
     const { leader } = t.record;
     if (!groupIsOurs(leader)) {
-      // Nothing of ours can be left: only make sure the record says it ended.
-      this.refreshAdopted(nodeId, t, true);
+      // Nothing of ours is left to signal. Our own child may be a zombie whose exit event is on its way.
+      if (t.exited) await t.exited;
+      else this.refreshAdopted(nodeId, t, true);
       return;
     }
     if (t.record.exit && !groupExists(leader.pid)) return;
