@@ -59,7 +59,10 @@ export class PlacementRun {
     this.relativeCache = this.relativeScorers.map(() => ({ values: new Float64Array(n), at: new Int32Array(n).fill(-1) }));
     const clusterScoped = [...pipeline.clusterFilters, ...this.relativeScorers];
     const first = clusterScoped[0]?.domains;
-    if (search === 'auto' && clusterScoped.every((p) => p.scope === 'cluster' && p.domains !== undefined && p.domains === first)) {
+    // Judging every domain per decision pays off while domains are few (zones, racks); spread over
+    // thousands of nodes is cheaper to scan.
+    const fewDomains = !first || first.names.length + 1 <= Math.max(16, wanted / 4);
+    if (search === 'auto' && fewDomains && clusterScoped.every((p) => p.scope === 'cluster' && p.domains !== undefined && p.domains === first)) {
       this.groups = first;
       this.heaps = buffers.heapsFor(first ? first.names.length + 1 : 1);
     }
