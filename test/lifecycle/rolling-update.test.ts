@@ -9,7 +9,9 @@ import { apply, LIFECYCLE_RUNTIMES, liveInstances, readyOnes, sampler, sh } from
  * network on the process runtime): it derives one from its hostname and moves up while the port is
  * taken, and writes it to ./port. The readiness probe asks that server, over HTTP, for the version
  * it should serve, so "ready" means "this copy answers with the new content". The port is also
- * written to a directory of the test's (PORTS), so the test can ask every copy itself.
+ * written to a directory of the test's (PORTS), so the test can ask every copy itself. The probe's
+ * timeout is generous: on a loaded machine a shell pipeline can take over a second to start, and a
+ * readiness timeout there is a real (if unwanted) unready copy, not a rollout that went too fast.
  */
 function web(version: string, startDelaySeconds: number, portsDir: string) {
   return {
@@ -26,7 +28,7 @@ function web(version: string, startDelaySeconds: number, portsDir: string) {
             'p=$(( $(echo "$HOSTNAME" | cksum | cut -d" " -f1) % 20000 + 20000 )); ' +
             'while :; do echo "$p" > port; echo "$p" > "$PORTS/$HOSTNAME"; /bin/busybox httpd -f -p 127.0.0.1:"$p" -h www; p=$((p + 1)); done',
         ),
-        readinessProbe: { exec: { command: sh('/bin/busybox wget -q -O - "http://127.0.0.1:$(cat port)/" | grep -qx "$VERSION"') }, periodSeconds: 1 },
+        readinessProbe: { exec: { command: sh('/bin/busybox wget -q -O - "http://127.0.0.1:$(cat port)/" | grep -qx "$VERSION"') }, periodSeconds: 1, timeoutSeconds: 5 },
       },
     ],
   };
@@ -70,7 +72,8 @@ describe.each(LIFECYCLE_RUNTIMES)('rolling update gated by readiness (%s runtime
       const { items } = await api.client.listInstances({ workload: 'web' });
       const ready = readyOnes(items);
       const answers = await Promise.all(ready.map((i) => answers200(portsDir, i.name)));
-      return { ready: ready.length, serving: answers.filter(Boolean).length, total: items.filter((i) => !i.deletionRequestedAt).length };
+      const picture = items.map((i) => `${i.name}@r${i.revision}:${i.status}${i.ready ? '+ready' : ''}${i.deletionRequestedAt ? '+deleting' : ''}`).join(' ');
+      return { ready: ready.length, serving: answers.filter(Boolean).length, total: items.filter((i) => !i.deletionRequestedAt).length, picture };
     });
     await apply(api, web('v2', 1, portsDir));
     const status = await api.cli(['workload', 'rollout', 'status', 'web', '--timeout', '120']);
@@ -83,7 +86,9 @@ describe.each(LIFECYCLE_RUNTIMES)('rolling update gated by readiness (%s runtime
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain('successfully rolled out (revision 2)');
     expect(seen.length).toBeGreaterThan(20);
-    expect(Math.min(...seen.map((s) => s.ready))).toBeGreaterThanOrEqual(3);
+    const worst = seen.reduce((a, b) => (b.ready < a.ready ? b : a));
+    const unhealthy = (await api.client.listEvents({ workload: 'web', limit: 500 })).items.filter((e) => e.reason === 'Unhealthy').map((e) => `${e.object.name}: ${e.message}`);
+    expect(worst.ready, `fewest ready: ${worst.picture}\nprobe failures: ${unhealthy.join('\n')}`).toBeGreaterThanOrEqual(3);
     // Ready means serving: the copies the API calls ready answer over HTTP, at least 3 at any time.
     expect(Math.min(...seen.map((s) => s.serving))).toBeGreaterThanOrEqual(3);
     expect(Math.max(...seen.map((s) => s.total))).toBeLessThanOrEqual(5); // maxSurge 1
