@@ -150,3 +150,27 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
     }
   });
 });
+
+describe.skipIf(skip)('EtcdStateStore when its only etcd member is down', () => {
+  it('fails with Unavailable while etcd is unreachable and carries on when it is back', async () => {
+    const cluster = await EtcdCluster.start({ members: 1 });
+    const store = await EtcdStateStore.open(`${cluster.url('/down')}?timeout=2000`);
+    try {
+      expect((await store.commit([{ op: 'put', key: '/k', value: 'before' }])).ok).toBe(true);
+      const ended = new Promise<Error>((resolve) => store.watch('/', undefined, { onEvents: () => {}, onError: resolve }));
+      await cluster.kill(0);
+      await expect(store.get('/k')).rejects.toMatchObject({ code: 'Unavailable' });
+      await expect(store.commit([{ op: 'put', key: '/k', value: 'during' }])).rejects.toMatchObject({ code: 'Unavailable' });
+      expect(await store.healthy()).toBe(false);
+      expect(await ended).toMatchObject({ code: 'Unavailable' });
+      await cluster.restart(0);
+      await cluster.waitHealthy();
+      expect((await store.get('/k'))?.value).toBe('before');
+      expect((await store.commit([{ op: 'put', key: '/k', value: 'after' }])).ok).toBe(true);
+      expect(await store.healthy()).toBe(true);
+    } finally {
+      await store.close();
+      await cluster.stop();
+    }
+  });
+});
