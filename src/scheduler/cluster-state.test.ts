@@ -115,4 +115,18 @@ describe('SchedulerState', () => {
     s.removeWorkload('lonely');
     expect([...s.instanceIndex().antiAffinityHolders()]).toEqual([]);
   });
+
+  it('returns the same node list until a node comes, goes or changes labels', () => {
+    const s = new SchedulerState();
+    s.upsertNode(makeNode('n1', { labels: { zone: 'a' } }));
+    const first = s.nodeList();
+    s.upsertNode({ ...makeNode('n1', { labels: { zone: 'a' } }), lastHeartbeat: '2026-01-01T00:01:00.000Z' });
+    expect(s.nodeList()).toBe(first);
+    s.upsertNode(makeNode('n1', { labels: { zone: 'b' } }));
+    const relabelled = s.nodeList();
+    expect(relabelled).not.toBe(first);
+    s.upsertNode(makeNode('n2'));
+    expect(s.nodeList()).not.toBe(relabelled);
+    expect(s.nodeList().map((n) => n.node.labels.zone ?? '-')).toEqual(['b', '-']);
+  });
 });

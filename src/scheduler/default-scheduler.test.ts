@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DefaultScheduler } from './default-scheduler.js';
-import { makeInstance, makeWorkload, requestFor } from './testing/fixtures.js';
+import { makeInstance, makeNode, makeWorkload, requestFor } from './testing/fixtures.js';
 import { assigned, clusterOf, reasonOf } from './testing/cluster.js';
 
 const scheduler = new DefaultScheduler();
@@ -186,5 +186,21 @@ describe('DefaultScheduler required affinity per node', () => {
       expect(d.length).toBe(3);
       expect(new Set(d).size).toBe(1);
     }
+  });
+});
+
+describe('DefaultScheduler across calls', () => {
+  it('sees a node\'s new labels in the next call', () => {
+    const s = clusterOf({ a: { labels: { zone: 'z1' } }, b: { labels: { zone: 'z2' } } });
+    const scheduler = new DefaultScheduler();
+    const w = makeWorkload('zk', { affinity: { instanceAntiAffinity: { required: [{ labelSelector: { matchLabels: { app: 'zk' } }, topologyKey: 'zone' }] } } });
+    const [first] = scheduler.schedule(requestFor(w, 1), s);
+    expect(first).toMatchObject({ kind: 'AssignNode' });
+    const taken = first.kind === 'AssignNode' ? first.nodeId : '';
+    s.bind(makeInstance('z0', w, taken));
+    const other = taken === 'a' ? 'b' : 'a';
+    s.upsertNode(makeNode(other, { labels: { zone: taken === 'a' ? 'z1' : 'z2' } }));
+    const [second] = scheduler.schedule(requestFor(w, 1, [makeInstance('z0', w, taken)]), s);
+    expect(reasonOf(second)).toBe("0/2 nodes available: 2 node(s) didn't match instance anti-affinity rules");
   });
 });
