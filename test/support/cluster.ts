@@ -39,9 +39,11 @@ export function tempDir(prefix = 'orch-test-'): string {
 }
 
 /** Starts orchestrator-api and resolves once it listens. `port` 0 picks a free one. */
-export async function startApi(options: { dataDir?: string; runtime?: string; port?: number; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ApiProcess> {
+export async function startApi(options: { dataDir?: string; runtime?: string; port?: number; host?: string; netns?: string; args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ApiProcess> {
   const dataDir = options.dataDir ?? tempDir();
-  const proc = spawn(process.execPath, [BIN.api, '--listen', `127.0.0.1:${options.port ?? 0}`, '--data-dir', dataDir, '--runtime', options.runtime ?? 'process', '--log-level', 'warn', ...(options.args ?? [])], {
+  const args = [BIN.api, '--listen', `${options.host ?? '127.0.0.1'}:${options.port ?? 0}`, '--data-dir', dataDir, '--runtime', options.runtime ?? 'process', '--log-level', 'warn', ...(options.args ?? [])];
+  const [cmd, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
+  const proc = spawn(cmd, argv, {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
