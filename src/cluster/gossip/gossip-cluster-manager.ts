@@ -2,6 +2,7 @@ import { systemClock, type Clock, type TimerHandle } from '../../types/clock.js'
 import { silentLogger, type Logger } from '../../types/logger.js';
 import type { Node } from '../../types/node.js';
 import type { ClusterEvent, ClusterEventListener, ClusterManager } from '../cluster-manager.js';
+import { formatAddress, parseAddress } from './address.js';
 import { gossipConfig, type GossipConfig, type GossipProfileName } from './config.js';
 import type { Member } from './membership.js';
 import { decodeNodeMetadata, encodeNodeMetadata, memberToNode, type NodeMetadata } from './node-metadata.js';
@@ -10,14 +11,17 @@ import { SwimNode } from './swim-node.js';
 import type { Transport } from './transport.js';
 import { UdpTransport } from './udp-transport.js';
 
+/** memberlist's and Serf's port, so `--join host` works as people expect. */
+export const DEFAULT_GOSSIP_PORT = 7946;
+
 export interface GossipClusterManagerOptions {
   /** This member's unique, stable name: the node id. */
   name: string;
-  /** `host:port` to bind UDP and TCP on; port 0 picks a free one. Default `0.0.0.0:7946`. */
+  /** `host:port` to bind UDP and TCP on (a bare host gets port 7946); port 0 picks a free one. Default `0.0.0.0:7946`. */
   bindAddr?: string;
   /** `host:port` others reach us at, when it differs from the bound address (NAT, wildcard bind). */
   advertiseAddr?: string;
-  /** Addresses of members to join through; retried in the background while we are alone. */
+  /** Addresses (`host:port`, or `host` for port 7946) of members to join through; retried in the background while we are alone. */
   seeds?: string[];
   metadata?: NodeMetadata;
   /** Named tuning (`lan` by default, `wan`, `local`), with `config` overrides on top. */
@@ -50,6 +54,7 @@ export class GossipClusterManager implements ClusterManager {
   private readonly log: Logger;
   private readonly config: GossipConfig;
   private rejoinTimer: TimerHandle | undefined;
+  private seeds: string[] = [];
   private closed = false;
 
   constructor(private readonly o: GossipClusterManagerOptions) {
@@ -62,8 +67,10 @@ export class GossipClusterManager implements ClusterManager {
   async initialize(): Promise<void> {
     if (this.swim) return;
     const meta = encodeNodeMetadata(this.o.metadata ?? {}, this.config.metaMaxBytes);
+    // On UDP a bare host means the default port; a given transport has its own addressing.
+    this.seeds = this.o.transport ? [...(this.o.seeds ?? [])] : (this.o.seeds ?? []).map((s) => formatAddress(parseAddress(s, DEFAULT_GOSSIP_PORT)));
     const transport =
-      this.o.transport ?? (await UdpTransport.create({ bindAddr: this.o.bindAddr ?? '0.0.0.0:7946', advertiseAddr: this.o.advertiseAddr, streamTimeoutMs: this.config.streamTimeoutMs, logger: this.o.logger }));
+      this.o.transport ?? (await UdpTransport.create({ bindAddr: formatAddress(parseAddress(this.o.bindAddr ?? '0.0.0.0', DEFAULT_GOSSIP_PORT)), advertiseAddr: this.o.advertiseAddr, streamTimeoutMs: this.config.streamTimeoutMs, logger: this.o.logger }));
     const swim = new SwimNode({ name: this.o.name, transport, config: this.config, meta, clock: this.clock, random: this.o.random ?? systemRandom, logger: this.o.logger });
     this.swim = swim;
     swim.onChange((m, prev) => this.onMemberChange(m, prev));
@@ -74,8 +81,8 @@ export class GossipClusterManager implements ClusterManager {
     });
     for (const m of swim.members()) this.onMemberChange(m, undefined);
     swim.start();
-    this.log.info({ address: swim.address, seeds: this.o.seeds ?? [] }, 'gossip member started');
-    if ((this.o.seeds ?? []).length > 0) await this.rejoin();
+    this.log.info({ address: swim.address, seeds: this.seeds }, 'gossip member started');
+    if (this.seeds.length > 0) await this.rejoin();
   }
 
   /** The address other members reach this one at (useful after binding port 0). */
@@ -122,10 +129,10 @@ export class GossipClusterManager implements ClusterManager {
     if (this.closed || !this.swim) return;
     if (this.swim.clusterSize() <= 1) {
       try {
-        const reached = await this.swim.join(this.o.seeds ?? []);
+        const reached = await this.swim.join(this.seeds);
         this.log.info({ reached }, 'joined the cluster through seeds');
       } catch (err) {
-        this.log.warn({ err, seeds: this.o.seeds }, 'no seed answered; retrying');
+        this.log.warn({ err, seeds: this.seeds }, 'no seed answered; retrying');
       }
     }
     if (this.closed) return;

@@ -1,5 +1,5 @@
 /** SWIM gossip membership: what other folders may use. */
-export { GossipClusterManager, type GossipClusterManagerOptions } from './gossip-cluster-manager.js';
+export { DEFAULT_GOSSIP_PORT, GossipClusterManager, type GossipClusterManagerOptions } from './gossip-cluster-manager.js';
 export { GOSSIP_PROFILES, LAN_PROFILE, LOCAL_PROFILE, WAN_PROFILE, gossipConfig, type GossipConfig, type GossipProfileName } from './config.js';
 export { decodeNodeMetadata, encodeNodeMetadata, memberToNode, nodeMetadataSchema, type NodeMetadata } from './node-metadata.js';
 export { SwimNode, type SwimNodeOptions, type SwimStats } from './swim-node.js';
