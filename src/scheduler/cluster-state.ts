@@ -63,6 +63,10 @@ export class SchedulerState implements ClusterSnapshot {
       withLabel: (key, value) => bound(this.byLabel.get(labelPair(key, value))),
       ofWorkload: (workloadId) => bound(this.byWorkload.get(workloadId)),
       all: () => boundOf(this.bindings.values()),
+      find: (instanceId) => {
+        const b = this.bindings.get(instanceId);
+        return b?.account ? { instance: b.placed, node: b.account } : undefined;
+      },
       antiAffinityHolders: () => this.antiAffinityHolders(),
     };
   }

@@ -111,6 +111,8 @@ export class Cycle {
   private readonly memos = new Map<object, unknown>();
   private readonly counters = new Map<string, DomainCounter>();
   private ownPerNode: Map<string, number> | undefined;
+  /** The request's `placing` instances: not counted anywhere during the call. */
+  private readonly setAside: ReadonlySet<string>;
 
   constructor(
     readonly request: ScheduleRequest,
@@ -119,7 +121,8 @@ export class Cycle {
     readonly policy: SchedulingPolicy,
   ) {
     this.labels = request.labels ?? request.workload.labels;
-    this.index = snapshot.instanceIndex?.() ?? scanIndex(nodes);
+    this.index = snapshot.instanceIndex?.() ?? indexByScan(nodes);
+    this.setAside = setAsidePlacing(request, this.index, this.overlay);
   }
 
   /** Instances the call has placed on a node so far. */
@@ -180,11 +183,11 @@ export class Cycle {
   private *matching(source: CounterSource): Iterable<BoundInstance> {
     const workloadId = this.request.workload.workloadId;
     const seen = source === 'own' ? this.index.ofWorkload(workloadId) : source.candidates(this.index);
-    yield* seen;
+    for (const b of seen) if (!this.setAside.has(b.instance.instanceId)) yield b;
     for (const i of this.request.currentInstances) {
       if (!i.nodeId) continue;
       const node = this.snapshot.node(i.nodeId);
-      if (!node || node.instances.has(i.instanceId)) continue;
+      if (!node || node.instances.has(i.instanceId) || this.setAside.has(i.instanceId)) continue;
       if (source === 'own' ? i.workloadId === workloadId : source.matches(i.labels ?? {})) {
         yield { instance: { instanceId: i.instanceId, workloadId: i.workloadId, labels: i.labels ?? {}, priority: i.priority, requests: i.requests, hostPorts: i.hostPorts, createdAt: i.createdAt }, node };
       }
@@ -192,14 +195,25 @@ export class Cycle {
   }
 }
 
+/** Releases what the snapshot holds for the instances the request places; returns their ids. */
+export function setAsidePlacing(request: ScheduleRequest, index: InstanceIndex, overlay: PlacementOverlay): ReadonlySet<string> {
+  const ids = new Set(request.placing ?? []);
+  for (const id of ids) {
+    const b = index.find(id);
+    if (b) overlay.release(b.node.node.id, b.instance);
+  }
+  return ids;
+}
+
 /** An index built by scanning, for snapshots that keep none (tests, small clusters). */
-function scanIndex(nodes: readonly NodeInfo[]): InstanceIndex {
+export function indexByScan(nodes: readonly NodeInfo[]): InstanceIndex {
   const all: BoundInstance[] = [];
   for (const node of nodes) for (const instance of node.instances.values()) all.push({ instance, node });
   return {
     withLabel: (k, v) => all.filter((b) => b.instance.labels[k] === v),
     ofWorkload: (id) => all.filter((b) => b.instance.workloadId === id),
     all: () => all,
+    find: (id) => all.find((b) => b.instance.instanceId === id),
     antiAffinityHolders: () => [],
   };
 }

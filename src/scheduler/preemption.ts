@@ -25,7 +25,8 @@ export function planPreemption(cycle: Cycle, pipeline: PreparedPipeline): Preemp
   const protectedByAffinity = (cycle.request.workload.affinity?.instanceAffinity?.required ?? []).map((t) => compileSelector(t.labelSelector));
   let best: { plan: PreemptionPlan; key: number[] } | undefined;
   cycle.nodes.forEach((info, i) => {
-    const candidates = [...info.instances.values()].filter((p) => p.priority < priority && !protectedByAffinity.some((sel) => sel.matches(p.labels)));
+    const released = cycle.overlay.get(info.node.id)?.released;
+    const candidates = [...info.instances.values()].filter((p) => p.priority < priority && !released?.has(p.instanceId) && !protectedByAffinity.some((sel) => sel.matches(p.labels)));
     if (candidates.length === 0 || !passesUnfixable(info, i, cycle, pipeline)) return;
     if (!fitsWithout(info, cycle, candidates)) return;
     candidates.sort((a, b) => b.priority - a.priority || (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
@@ -64,7 +65,7 @@ function fitsWithout(info: NodeInfo, cycle: Cycle, evicted: readonly PlacedInsta
   const freed = new Set(evicted.map((v) => v.instanceId));
   for (const p of cycle.request.hostPorts) {
     const holder = info.hostPorts.get(p);
-    if ((holder !== undefined && !freed.has(holder)) || delta?.hostPorts.has(p)) return false;
+    if ((holder !== undefined && !freed.has(holder) && !delta?.released.has(holder)) || delta?.hostPorts.has(p)) return false;
   }
   return true;
 }

@@ -1,6 +1,7 @@
 import { noPlacement, readinessReason } from './no-placement.js';
 import { sortedNodes } from './node-order.js';
 import { PlacementOverlay } from './placement-overlay.js';
+import { indexByScan, setAsidePlacing } from './cycle.js';
 import { allocatableOf, conflictingPorts, insufficientResources } from './resource-fit.js';
 import type { ClusterSnapshot, NodeInfo, NodeRejection, ScheduleDecision, ScheduleRequest, Scheduler } from './scheduler.js';
 
@@ -17,6 +18,7 @@ export class ResourceAwareScheduler implements Scheduler {
   schedule(request: ScheduleRequest, snapshot: ClusterSnapshot): ScheduleDecision[] {
     const nodes = sortedNodes(snapshot);
     const overlay = new PlacementOverlay();
+    if (request.placing?.length) setAsidePlacing(request, snapshot.instanceIndex?.() ?? indexByScan(nodes), overlay);
     const decisions: ScheduleDecision[] = [];
     for (let n = 0; n < request.count; n++) {
       let best: NodeInfo | undefined;
@@ -52,7 +54,7 @@ export class ResourceAwareScheduler implements Scheduler {
     const delta = overlay.get(info.node.id);
     const short = insufficientResources(allocatableOf(info), info.requested, request.requests, delta?.requested);
     if (short.length > 0) return { filter: 'resources-fit', reason: short.map((r) => `insufficient ${r}`).join('; ') };
-    const ports = conflictingPorts(info, request.hostPorts, delta?.hostPorts);
+    const ports = conflictingPorts(info, request.hostPorts, delta);
     if (ports.length > 0) return { filter: 'host-ports', reason: 'host port conflict' };
     return undefined;
   }

@@ -1,4 +1,5 @@
 import { capacityVector, type ResourceVector } from '../types/resources.js';
+import type { NodeDelta } from './placement-overlay.js';
 import type { NodeInfo } from './scheduler.js';
 
 const allocatableCache = new WeakMap<object, ResourceVector>();
@@ -30,9 +31,15 @@ export function insufficientResources(allocatable: ResourceVector, used: Resourc
   return out;
 }
 
-/** Host ports of `wanted` already held on the node (by bound instances or by this call's decisions). */
-export function conflictingPorts(info: NodeInfo, wanted: readonly string[], extra?: ReadonlySet<string>): string[] {
+/**
+ * Host ports of `wanted` already held on the node: by bound instances (except those the call set
+ * aside) or by this call's decisions.
+ */
+export function conflictingPorts(info: NodeInfo, wanted: readonly string[], delta?: NodeDelta): string[] {
   const out: string[] = [];
-  for (const p of wanted) if (info.hostPorts.has(p) || extra?.has(p)) out.push(p);
+  for (const p of wanted) {
+    const holder = info.hostPorts.get(p);
+    if ((holder !== undefined && !delta?.released.has(holder)) || delta?.hostPorts.has(p)) out.push(p);
+  }
   return out;
 }

@@ -48,6 +48,8 @@ export interface InstanceIndex {
   ofWorkload(workloadId: string): Iterable<BoundInstance>;
   /** Every bound instance. */
   all(): Iterable<BoundInstance>;
+  /** One bound instance by id. */
+  find(instanceId: string): BoundInstance | undefined;
   /** Required anti-affinity terms of workloads with bound instances (symmetric anti-affinity). */
   antiAffinityHolders(): Iterable<{ workloadId: string; terms: readonly InstanceAffinityTerm[] }>;
 }
@@ -78,6 +80,12 @@ export interface ScheduleRequest {
   hostPorts: string[];
   /** Labels of a new instance; defaults to the workload's labels. */
   labels?: Record<string, string>;
+  /**
+   * Ids of existing (Pending) instances this call places. Whatever the snapshot counts for them —
+   * a reservation on the node nominated by a preemption — is set aside for the call, so an
+   * instance never competes with its own reservation.
+   */
+  placing?: readonly string[];
 }
 
 /** Why one node was not chosen: the filter's name and its words. */

@@ -7,5 +7,5 @@ export const hostPortsFilter = filterPlugin<readonly string[]>({
   scope: 'node',
   monotonic: true,
   prepare: (cycle) => (cycle.request.hostPorts.length > 0 ? cycle.request.hostPorts : undefined),
-  check: (info, ports, cycle) => (conflictingPorts(info, ports, cycle.overlay.get(info.node.id)?.hostPorts).length > 0 ? 'host port conflict' : undefined),
+  check: (info, ports, cycle) => (conflictingPorts(info, ports, cycle.overlay.get(info.node.id)).length > 0 ? 'host port conflict' : undefined),
 });
