@@ -19,6 +19,10 @@ describe('createRuntime', () => {
     await sim.close?.();
   });
 
+  it('asks for an image store before it builds the OCI runtime', async () => {
+    await expect(createRuntime('oci', { dataDir: dir })).rejects.toSatisfy((e) => isOrchestrationError(e, 'RuntimeError') && /images/.test((e as Error).message));
+  });
+
   it('rejects a name it does not know with InvalidInput', async () => {
     await expect(createRuntime('docker' as RuntimeName, { dataDir: dir })).rejects.toSatisfy((e) => isOrchestrationError(e, 'InvalidInput'));
   });

@@ -53,10 +53,12 @@ export async function createRuntime(name: RuntimeName, options: RuntimeOptions):
 
 /**
  * The hook for the OCI runtime: src/runtime/oci/index.ts exports
- * `createOciRuntime(options: RuntimeOptions): ContainerRuntime | Promise<ContainerRuntime>`.
+ * `createOciRuntime(options: RuntimeOptions): ContainerRuntime | Promise<ContainerRuntime>`; its
+ * options also need `images` (an ImageStore), which the composition root provides.
  * The specifier is a variable so that this file compiles before that module exists.
  */
 async function createOci(options: RuntimeOptions): Promise<ContainerRuntime> {
+  if (!options.images) throw new OrchestrationError('RuntimeError', 'the OCI runtime needs `images`: an ImageStore (createImageStore from src/runtime/images)');
   const specifier = './oci/index.js';
   let mod: { createOciRuntime?: (o: RuntimeOptions) => ContainerRuntime | Promise<ContainerRuntime> };
   try {
