@@ -1,3 +1,3 @@
-export { Prober, type ProberOptions, type ProbeEvent } from './prober.js';
+export { Prober, type ProberOptions, type ProbeEvent, type ProbeNetwork } from './prober.js';
 export { ProbeWorker, type ProbeKind } from './probe-worker.js';
 export type { ProbeResult } from './probe-result.js';

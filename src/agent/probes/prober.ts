@@ -6,6 +6,7 @@ import type { Logger } from '../../types/logger.js';
 import type { ProbeSupervisor } from '../probes.js';
 import { execCheck } from './exec-check.js';
 import { httpCheck } from './http-check.js';
+import { netnsCheck, type CheckProgram, type NetworkCheck } from './netns-check.js';
 import type { ProbeResult } from './probe-result.js';
 import { ProbeWorker, type ProbeKind } from './probe-worker.js';
 import { tcpCheck } from './tcp-check.js';
@@ -27,11 +28,16 @@ export interface ProberOptions {
   clock?: Clock;
   onEvent?: (event: ProbeEvent) => void;
   /**
-   * Where http and tcp probes connect when the probe names no host. Default 127.0.0.1: right for the
-   * process runtime and for containers on the host network, which share the host's loopback.
+   * Where the container's network is, for http and tcp probes. Default: the host's (127.0.0.1) for the
+   * process and simulated runtimes and for `network: host`; otherwise the network namespace of the
+   * container's first process (its pid from the runtime), checked from inside with `nsenter`.
    */
-  probeHost?: (nodeId: string, containerId: string, container: ContainerConfig) => string;
+  network?: (nodeId: string, containerId: string, container: ContainerConfig) => Promise<ProbeNetwork>;
+  /** The program netns checks run (tests running from TypeScript sources give their own). */
+  checkProgram?: CheckProgram;
 }
+
+export type ProbeNetwork = { kind: 'host' } | { kind: 'netns'; pid: number };
 
 interface Tracked {
   nodeId: string;
@@ -133,11 +139,21 @@ export class Prober implements ProbeSupervisor {
     worker.start();
   }
 
-  private attempt(t: Tracked, probe: Probe, signal: AbortSignal): Promise<ProbeResult> {
+  private async attempt(t: Tracked, probe: Probe, signal: AbortSignal): Promise<ProbeResult> {
     if (probe.exec) return execCheck(this.o.runtime, t.nodeId, t.containerId, probe.exec.command, signal);
-    const host = (probe.http ?? probe.tcp)?.host ?? this.o.probeHost?.(t.nodeId, t.containerId, t.container) ?? '127.0.0.1';
-    if (probe.http) return httpCheck({ scheme: probe.http.scheme, host, port: probe.http.port, path: probe.http.path }, signal);
-    return tcpCheck(host, probe.tcp!.port, signal);
+    const named = (probe.http ?? probe.tcp)?.host;
+    const network: ProbeNetwork = named ? { kind: 'host' } : await (this.o.network ?? ((n, c, spec) => this.defaultNetwork(n, c, spec)))(t.nodeId, t.containerId, t.container);
+    const host = named ?? '127.0.0.1';
+    const check: NetworkCheck = probe.http ? { kind: 'http', scheme: probe.http.scheme, host, port: probe.http.port, path: probe.http.path } : { kind: 'tcp', host, port: probe.tcp!.port };
+    if (network.kind === 'netns') return netnsCheck(network.pid, check, probe.timeoutSeconds * 1000, signal, this.o.checkProgram);
+    return check.kind === 'http' ? httpCheck(check, signal) : tcpCheck(check.host, check.port, signal);
+  }
+
+  private async defaultNetwork(nodeId: string, containerId: string, container: ContainerConfig): Promise<ProbeNetwork> {
+    const runtime = this.o.runtime.name;
+    if (container.network === 'host' || runtime === 'process' || runtime === 'simulated') return { kind: 'host' };
+    const pid = (await this.o.runtime.getContainerStatus(nodeId, containerId).catch(() => undefined))?.pid;
+    return pid ? { kind: 'netns', pid } : { kind: 'host' };
   }
 
   private onResult(t: Tracked, kind: ProbeKind, result: ProbeResult, verdict: boolean, changed: boolean): void {

@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { HttpTarget } from './http-check.js';
+import { clip, type ProbeResult } from './probe-result.js';
+
+export type NetworkCheck = ({ kind: 'http' } & HttpTarget) | { kind: 'tcp'; host: string; port: number };
+
+/** How to start the check program: node's extra arguments and the script (netns-probe-main). */
+export interface CheckProgram {
+  nodeArgs: string[];
+  script: string;
+}
+
+export const DEFAULT_CHECK_PROGRAM: CheckProgram = { nodeArgs: [], script: fileURLToPath(new URL('./netns-probe-main.js', import.meta.url)) };
+
+/**
+ * An http or tcp check made from inside the network namespace of process `pid` (a container's
+ * first process): `nsenter --target PID --net` runs netns-probe-main with this Node. That is how
+ * a container with its own network namespace is reached at 127.0.0.1 without any network set up
+ * for it. Needs root (CAP_SYS_ADMIN), as the OCI runtime does. Aborting `signal` kills the check.
+ */
+export function netnsCheck(pid: number, check: NetworkCheck, timeoutMs: number, signal: AbortSignal, program: CheckProgram = DEFAULT_CHECK_PROGRAM): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    const child = spawn('nsenter', ['--target', String(pid), '--net', '--', process.execPath, ...program.nodeArgs, program.script, JSON.stringify({ ...check, timeoutMs })], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    const onAbort = () => child.kill('SIGKILL');
+    signal.addEventListener('abort', onAbort, { once: true });
+    child.once('error', (e) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve({ ok: false, output: `cannot enter the network namespace of pid ${pid}: ${e.message}` });
+    });
+    child.once('close', (code) => {
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) return resolve({ ok: false, output: `${check.kind} check in the network namespace of pid ${pid}: timed out` });
+      try {
+        const r = JSON.parse(out) as ProbeResult;
+        resolve({ ok: r.ok === true, output: clip(String(r.output ?? '')) });
+      } catch {
+        resolve({ ok: false, output: clip(`${check.kind} check in the network namespace of pid ${pid} failed (exit ${code}): ${err || out}`) });
+      }
+    });
+  });
+}
