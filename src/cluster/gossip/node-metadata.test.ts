@@ -14,6 +14,10 @@ describe('node metadata', () => {
     expect(() => encodeNodeMetadata({ labels: { big: 'x'.repeat(60) } }, 40)).toThrow(expect.objectContaining({ code: 'TooLarge' }));
   });
 
+  it('refuses malformed metadata with InvalidInput naming the field', () => {
+    expect(() => encodeNodeMetadata({ labels: { 'bad key!': 'x' } }, 512)).toThrow(expect.objectContaining({ code: 'InvalidInput' }));
+  });
+
   it('reads unreadable metadata from a peer as empty rather than failing', () => {
     expect(decodeNodeMetadata('not json')).toEqual({});
     expect(decodeNodeMetadata('{"capacity":{"cpuCores":"many"}}')).toEqual({});

@@ -4,6 +4,7 @@ import { OrchestrationError } from '../../types/errors.js';
 import type { Node, NodeStatus } from '../../types/node.js';
 import { taintSchema } from '../../types/placement.js';
 import { nodeResourcesSchema } from '../../types/resources.js';
+import { parseOrThrow } from '../../types/validation.js';
 import type { Member } from './membership.js';
 import type { MemberState } from './messages.js';
 
@@ -26,9 +27,9 @@ export const nodeMetadataSchema = z.object({
 });
 export type NodeMetadata = z.infer<typeof nodeMetadataSchema>;
 
-/** Encodes metadata for gossip; throws TooLarge when it does not fit in `maxBytes`. */
+/** Encodes metadata for gossip; throws InvalidInput (with field paths) or TooLarge when it does not fit in `maxBytes`. */
 export function encodeNodeMetadata(meta: NodeMetadata, maxBytes: number): string {
-  const text = JSON.stringify(nodeMetadataSchema.parse(meta));
+  const text = JSON.stringify(parseOrThrow(nodeMetadataSchema, meta, 'node metadata'));
   const bytes = new TextEncoder().encode(text).length;
   if (bytes > maxBytes) throw new OrchestrationError('TooLarge', `node metadata is ${bytes} bytes encoded, the gossip limit is ${maxBytes}`);
   return text;
