@@ -22,6 +22,7 @@ describe.skipIf(skip)('image store over a real registry', () => {
     image = await buildBusyboxImage(work, '1.0');
     [plain, secured] = await Promise.all([startRegistry(), startRegistry({ tls: true, users: { alice: 's3cret' } })]);
     await pushWithSkopeo(image.layoutDir, '1.0', `${plain.host}/tools/busybox:1.0`);
+    await pushWithSkopeo(image.multiPlatformLayoutDir, '1.0', `${plain.host}/tools/multi:1.0`, { all: true });
     await pushWithSkopeo(image.layoutDir, '1.0', `${secured.host}/private/busybox:1.0`, { certDir: secured.certDir, creds: 'alice:s3cret' });
   });
 
@@ -45,6 +46,13 @@ describe.skipIf(skip)('image store over a real registry', () => {
     expect(await readlink(join(layer.dir, 'bin/sh'))).toBe('busybox');
     expect((await images.resolve(`${plain.host}/tools/busybox:1.0`))?.digest).toBe(record.digest);
     expect((await images.list()).map((i) => i.ref)).toEqual([`${plain.host}/tools/busybox:1.0`]);
+  });
+
+  it('resolves a multi-platform image to this machine\'s manifest', async () => {
+    const served = await fetch(`http://${plain.host}/v2/tools/multi/manifests/1.0`, { headers: { Accept: 'application/vnd.oci.image.index.v1+json' } });
+    expect(((await served.json()) as { manifests: unknown[] }).manifests).toHaveLength(2);
+    const record = await store('multi').pull(`${plain.host}/tools/multi:1.0`);
+    expect(record.digest).toBe(image.manifestDigest);
   });
 
   it('pulls over HTTPS with a bearer token from the registry\'s token service', async () => {

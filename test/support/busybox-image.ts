@@ -17,6 +17,8 @@ export interface BuiltImage {
   archive: string;
   tag: string;
   manifestDigest: string;
+  /** An OCI layout whose tag names an image index: this machine's manifest, and one for s390x beside it. */
+  multiPlatformLayoutDir: string;
 }
 
 export async function buildBusyboxImage(dir: string, tag = 'latest'): Promise<BuiltImage> {
@@ -43,6 +45,7 @@ export async function buildBusyboxImage(dir: string, tag = 'latest'): Promise<Bu
   for (const blob of [layer, config, manifest]) writeFileSync(join(layoutDir, 'blobs', 'sha256', sha(blob).slice(7)), blob);
   writeFileSync(join(layoutDir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(join(layoutDir, 'index.json'), JSON.stringify(index));
+  const multiPlatformLayoutDir = writeMultiPlatformLayout(dir, tag, layer, diffId, manifest);
   const archive = join(dir, 'busybox-oci.tar');
   writeFileSync(archive, await tarOf([
     { name: 'oci-layout', data: readFileSync(join(layoutDir, 'oci-layout')) },
@@ -51,7 +54,35 @@ export async function buildBusyboxImage(dir: string, tag = 'latest'): Promise<Bu
     { name: 'blobs/sha256/', type: 'directory' },
     ...[layer, config, manifest].map((b) => ({ name: `blobs/sha256/${sha(b).slice(7)}`, data: b })),
   ]));
-  return { layoutDir, archive, tag, manifestDigest: sha(manifest) };
+  return { layoutDir, archive, tag, manifestDigest: sha(manifest), multiPlatformLayoutDir };
+}
+
+function writeMultiPlatformLayout(dir: string, tag: string, layer: Buffer, diffId: string, manifest: Buffer): string {
+  const otherConfig = Buffer.from(JSON.stringify({ architecture: 's390x', os: 'linux', config: { Cmd: ['sh'] }, rootfs: { type: 'layers', diff_ids: [diffId] } }));
+  const other = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(otherConfig), size: otherConfig.length },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(layer), size: layer.length }],
+  }));
+  const inner = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(other), size: other.length, platform: { os: 'linux', architecture: 's390x' } },
+      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length, platform: { os: 'linux', architecture: ociArch() } },
+    ],
+  }));
+  const out = join(dir, 'busybox-oci-multi');
+  mkdirSync(join(out, 'blobs', 'sha256'), { recursive: true });
+  const config = readFileSync(join(dir, 'busybox-oci', 'blobs', 'sha256', (JSON.parse(manifest.toString()) as { config: { digest: string } }).config.digest.slice(7)));
+  for (const blob of [layer, config, manifest, otherConfig, other, inner]) writeFileSync(join(out, 'blobs', 'sha256', sha(blob).slice(7)), blob);
+  writeFileSync(join(out, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(out, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(inner), size: inner.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+  }));
+  return out;
 }
 
 export interface TarEntry {

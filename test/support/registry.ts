@@ -137,9 +137,10 @@ async function startTokenServer(keyPem: string, certPem: string, users: Record<s
 }
 
 /** `skopeo copy oci:LAYOUT:TAG docker://HOST/NAME:TAG` (async: the token service answers in this process). */
-export async function pushWithSkopeo(layoutDir: string, tag: string, target: string, opts: { certDir?: string; creds?: string } = {}): Promise<void> {
+export async function pushWithSkopeo(layoutDir: string, tag: string, target: string, opts: { certDir?: string; creds?: string; all?: boolean } = {}): Promise<void> {
   await run('skopeo', [
     'copy', '--quiet',
+    ...(opts.all ? ['--all'] : []),
     ...(opts.certDir ? ['--dest-cert-dir', opts.certDir] : ['--dest-tls-verify=false']),
     ...(opts.creds ? ['--dest-creds', opts.creds] : []),
     `oci:${layoutDir}:${tag}`, `docker://${target}`,
