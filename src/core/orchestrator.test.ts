@@ -81,7 +81,7 @@ describe('daemons', () => {
 class RacingStore extends MemoryStateStore {
   armed = false;
   lost = 0;
-  async commit(ops: WriteOp[]): Promise<CommitResult> {
+  override async commit(ops: WriteOp[]): Promise<CommitResult> {
     const target = ops.find((o) => o.op === 'put' && o.key.startsWith(KEYS.instances) && o.ifModRevision && o.value?.includes('deletionRequestedAt'));
     if (this.armed && target) {
       this.armed = false;
