@@ -8,6 +8,8 @@ const UNKNOWN = 0;
 const PASS = 1;
 const FAIL = 2;
 
+const EMPTY_CACHE = { values: new Float64Array(0), at: new Int32Array(0) };
+
 export interface Pick {
   index: number;
   score: number;
@@ -56,7 +58,8 @@ export class PlacementRun {
     this.b = buffers.reset(n);
     this.fixedScorers = pipeline.scores.filter((s) => s.scope !== 'cluster' && s.plugin.normalize === 'none');
     this.relativeScorers = pipeline.scores.filter((s) => !this.fixedScorers.includes(s));
-    this.relativeCache = this.relativeScorers.map(() => ({ values: new Float64Array(n), at: new Int32Array(n).fill(-1) }));
+    // Only node- and static-scoped scores are cached; cluster-scoped ones are computed afresh.
+    this.relativeCache = this.relativeScorers.map((s) => (s.scope === 'cluster' ? EMPTY_CACHE : { values: new Float64Array(n), at: new Int32Array(n).fill(-1) }));
     const clusterScoped = [...pipeline.clusterFilters, ...this.relativeScorers];
     const first = clusterScoped[0]?.domains;
     // Judging every domain per decision pays off while domains are few (zones, racks); spread over
