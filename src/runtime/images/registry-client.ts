@@ -65,6 +65,8 @@ export class RegistryClient {
       transform(chunk: Buffer, _enc, cb) {
         hash.update(chunk);
         seen += chunk.length;
+        // A blob larger than its descriptor is wrong whatever follows: stop before it fills the disk.
+        if (size !== undefined && seen > size) return cb(new ImagePullError('corrupt', `blob ${digest} is larger than the ${size} bytes its descriptor says`));
         onBytes(chunk.length);
         cb(null, chunk);
       },

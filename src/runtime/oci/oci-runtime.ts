@@ -1,6 +1,7 @@
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { DNS_LABEL } from '../../types/common.js';
 import { containerConfigSchema, type ContainerConfig } from '../../types/container.js';
 import { isOrchestrationError, OrchestrationError } from '../../types/errors.js';
 import type { ContainerStatus } from '../../types/instance.js';
@@ -40,6 +41,8 @@ const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** How long to wait for the exit to be recorded after SIGKILL: the kernel is quick; conmon too. */
 const KILL_WAIT_MS = 10_000;
 const MONITOR_EXIT_WAIT_MS = 2_000;
+const EXIT_RECHECKS = 5;
+const EXIT_RECHECK_MS = 50;
 
 export function createOciRuntime(options: OciRuntimeOptions): ContainerRuntime {
   return new OciRuntime(options);
@@ -107,7 +110,8 @@ export class OciRuntime implements ContainerRuntime {
       this.notified.delete(`${nodeId}/${id}`);
       const layers = await this.options.images.layers(image);
       const rootfs = await prepareRootfs(paths.dir, layers, this.log, this.options.overlay !== false);
-      const hostname = options.hostname ?? id.split('.')[0].slice(0, 63);
+      const hostname = options.hostname ?? (id.split('.')[0].toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '') || 'container');
+      if (!DNS_LABEL.test(hostname)) throw OrchestrationError.invalidInput([{ path: 'hostname', message: `"${hostname.slice(0, 70)}" is not a DNS-1123 label` }], 'container');
       const user = await resolveUser(rootfs.lookupRoots, config, image.config);
       const cwd = workingDirOf(config, image.config);
       const args = composeArgs(config, image.config);
@@ -231,11 +235,23 @@ export class OciRuntime implements ContainerRuntime {
     return new RuncCli(this.runtime, nodePaths(this.options.dataDir, nodeId).runcRoot);
   }
 
-  private async notifyExit(nodeId: NodeId, id: string): Promise<void> {
-    const key = `${nodeId}/${id}`;
-    if (this.notified.has(key) || !(await readExit(containerPaths(this.options.dataDir, nodeId, id)))) return;
-    this.notified.add(key);
-    for (const l of this.exitListeners) l(nodeId, id);
+  /**
+   * A change in the node's exit dir. conmon writes `<id>.XXXXXX` and renames it to `<id>`, and the two
+   * events may arrive as one, for either name: so both readings are tried, and a container whose exit
+   * is not readable yet is looked at again shortly.
+   */
+  private async notifyExit(nodeId: NodeId, file: string, attempt = 0): Promise<void> {
+    for (const id of new Set([file, file.replace(/\.[A-Za-z0-9]{6}$/, '')])) {
+      const key = `${nodeId}/${id}`;
+      const paths = containerPaths(this.options.dataDir, nodeId, id);
+      if (this.notified.has(key) || !(await readMeta(paths))) continue;
+      if (!(await readExit(paths))) {
+        if (attempt < EXIT_RECHECKS) setTimeout(() => void this.notifyExit(nodeId, id, attempt + 1), EXIT_RECHECK_MS).unref();
+        continue;
+      }
+      this.notified.add(key);
+      for (const l of this.exitListeners) l(nodeId, id);
+    }
   }
 
   /** One stop/remove of a container at a time; a second caller waits for the first and then runs. */
