@@ -39,7 +39,8 @@ export interface ControlPlaneOptions {
   scheduler?: SchedulerName;
   /** Runs the local node's agent in this process with this runtime (the single-machine cluster). */
   localAgent?: { runtime: ContainerRuntime; node: NodeRegistration & { id: string }; concurrency?: number };
-  elector?: LeaderElector;
+  /** Builds this replica's leader elector once its URL is known (default: always leader). */
+  elector?: (url: string) => LeaderElector;
   clusterManager?: (store: ClusterStore) => ClusterManager;
   heartbeatTimeouts?: HeartbeatTimeouts;
   /** Reaches agents on other machines (logs, exec); set by the multi-node wiring. */
@@ -96,9 +97,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     gossipMember = g;
     clusterManager = new LayeredClusterManager(g, heartbeats);
   }
-  const elector = o.elector ?? new LocalLeaderElector(`${o.host}:${o.port}`, url);
+  let elector: LeaderElector = new LocalLeaderElector(`${o.host}:${o.port}`, url);
 
-  const orchestrator = new Orchestrator({ store, scheduler, clusterManager, events, log, leadership: elector, resyncIntervalMs: o.resyncIntervalMs });
+  const leadership = { isLeader: () => elector.isLeader(), guard: () => elector.guard() };
+  const orchestrator = new Orchestrator({ store, scheduler, clusterManager, events, log, leadership, resyncIntervalMs: o.resyncIntervalMs });
   const gateway = new LocalGateway(o.remoteGateway ?? new HttpGateway(adminToken));
   const metrics = new Metrics();
   const info: ControlPlaneInfo = {
@@ -120,22 +122,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   );
   registerMetrics(metrics, orchestrator, o.store);
 
+  // Listen first: every replica serves the API, leader or not, and the elector wants our URL.
+  const address = await app.listen({ host: o.host, port: o.port });
+  url = address.replace('0.0.0.0', '127.0.0.1');
+  if (o.elector) elector = o.elector(url);
+  else elector = new LocalLeaderElector(url, url);
   await elector.start();
-  let orchestratorRunning = false;
-  const startOrchestrator = async () => {
-    if (orchestratorRunning) return;
-    orchestratorRunning = true;
-    await orchestrator.start();
-  };
   // Every replica keeps its cache (for explain and stats); only the leader's reconciles write.
-  await startOrchestrator();
+  await orchestrator.start();
   elector.onChange((leading) => {
     log.info({ leading, leader: elector.leaderInfo()?.id }, leading ? 'became leader' : 'not leader');
     if (leading) for (const id of orchestrator.cache.workloadIds()) orchestrator.enqueue(id);
   });
-
-  const address = await app.listen({ host: o.host, port: o.port });
-  url = address.replace('0.0.0.0', '127.0.0.1');
 
   let agent: Agent | undefined;
   let client: ApiClient | undefined;

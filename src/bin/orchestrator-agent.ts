@@ -5,12 +5,12 @@
  * gossip so the control plane learns of its death in seconds.
  */
 import { Command, Option } from 'commander';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import pino from 'pino';
 import { Agent } from '../agent/agent.js';
 import { AgentServer } from '../agent/agent-server.js';
 import { ApiClient } from '../api/client.js';
-import { createRuntime, detectRuntime, type RuntimeName } from '../runtime/index.js';
+import { openRuntime } from './runtime-wiring.js';
 import type { Logger } from '../types/logger.js';
 import type { NodeRegistration } from '../types/node.js';
 import type { NodeResources } from '../types/resources.js';
@@ -42,8 +42,8 @@ const program = new Command('orchestrator-agent')
 async function main(o: Record<string, string>): Promise<void> {
   const log = pino({ level: o.logLevel, base: { service: 'orchestrator-agent' } }, pino.destination(2)) as unknown as Logger;
   const dataDir = resolve(o.dataDir);
-  const runtimeName = (o.runtime === 'auto' ? detectRuntime() : o.runtime) as RuntimeName;
-  const runtime = await createRuntime(runtimeName, { dataDir: join(dataDir, 'runtime', runtimeName), logger: log.child({ component: `runtime-${runtimeName}` }) });
+  const { runtime } = await openRuntime(o.runtime, dataDir, log);
+  const runtimeName = runtime.name;
   const name = o.name ?? defaultNodeName();
   const capacity = o.capacity ? parseCapacity(o.capacity) : measureCapacity(dataDir);
   const labels = parseLabels(o.labels ? [o.labels] : []);

@@ -7,8 +7,7 @@
 import { Command, Option } from 'commander';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { createRuntime, detectRuntime, type RuntimeName } from '../runtime/index.js';
-import type { ContainerRuntime } from '../runtime/container-runtime.js';
+import { openRuntime } from './runtime-wiring.js';
 import type { StateStore } from '../store/state-store.js';
 import type { Logger } from '../types/logger.js';
 import { startControlPlane, VERSION } from './control-plane.js';
@@ -18,6 +17,8 @@ import { defaultNodeName, envFor, parseLabels, parseListen } from './options.js'
 const program = new Command('orchestrator-api')
   .description('Control plane of the orchestrator; with no flags, a whole single-machine cluster.')
   .version(VERSION)
+  // `restore` has flags of the same names as the server's: each takes the ones after its name.
+  .enablePositionalOptions()
   .addOption(new Option('--listen <host:port>', 'where the API listens').env('ORCHESTRATOR_LISTEN').default('127.0.0.1:8080'))
   .addOption(new Option('--data-dir <dir>', 'state, tokens and the local node\'s containers').env('ORCHESTRATOR_DATA_DIR').default('./data'))
   .addOption(new Option('--store <url>', 'sqlite (default, file in the data dir), sqlite:PATH, memory, or etcd://h1:2379,h2:2379').env('ORCHESTRATOR_STORE').default('sqlite'))
@@ -28,9 +29,30 @@ const program = new Command('orchestrator-api')
   .addOption(new Option('--gossip-listen <host:port>', 'take part in SWIM gossip on this address (agents --join it)').env('ORCHESTRATOR_GOSSIP_LISTEN'))
   .addOption(new Option('--join <host:port,...>', 'gossip seeds (other control-plane replicas or agents)').env('ORCHESTRATOR_JOIN'))
   .addOption(new Option('--gossip-profile <name>', 'lan, wan or local').env('ORCHESTRATOR_GOSSIP_PROFILE').default('lan'))
+  .addOption(new Option('--lease-ttl <seconds>', 'with etcd: leader lease TTL; a dead leader is replaced within about this long').env('ORCHESTRATOR_LEASE_TTL').default('4'))
   .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('ORCHESTRATOR_LOG_LEVEL').default('info'))
   .addOption(new Option('--sqlite-sync <mode>', 'full (fsync each commit) or normal (survives process crashes only)').env('ORCHESTRATOR_SQLITE_SYNC').default('full'))
   .action(main);
+
+program
+  .command('restore <file>')
+  .description('Load a backup (orchestrator-cli cluster backup FILE) into an empty store; also moves a SQLite cluster to etcd')
+  .addOption(new Option('--data-dir <dir>', 'data dir of the target (for the sqlite store)').env('ORCHESTRATOR_DATA_DIR').default('./data'))
+  .addOption(new Option('--store <url>', 'target store: sqlite, sqlite:PATH or etcd://…').env('ORCHESTRATOR_STORE').default('sqlite'))
+  .option('--force', 'overwrite keys the target already has')
+  .action(async (file: string, o: Record<string, string | boolean>) => {
+    const log = pino({ level: 'warn' }, pino.destination(2)) as unknown as Logger;
+    const { readFileSync } = await import('node:fs');
+    const { restoreBackup } = await import('../store/backup.js');
+    const dataDir = resolve(o.dataDir as string);
+    const store = await openStore(o.store as string, dataDir, 'full', log);
+    try {
+      const { keys, header } = await restoreBackup(store, readFileSync(file, 'utf8'), { force: Boolean(o.force) });
+      process.stderr.write(`restored ${keys} keys (from a ${header.store} backup at revision ${header.revision}, ${header.createdAt}) into ${store.name}\n`);
+    } finally {
+      await store.close();
+    }
+  });
 
 async function main(opts: Record<string, string>): Promise<void> {
   const log = pino({ level: opts.logLevel, base: { service: 'orchestrator-api' } }, pino.destination(2)) as unknown as Logger;
@@ -40,7 +62,7 @@ async function main(opts: Record<string, string>): Promise<void> {
 
   let localAgent;
   if (opts.runtime !== 'none') {
-    const runtime = await openRuntime(opts.runtime, dataDir, log);
+    const { runtime } = await openRuntime(opts.runtime, dataDir, log);
     const name = opts.nodeName ?? envFor('node-name') ?? defaultNodeName();
     const capacity = measureCapacity(dataDir);
     localAgent = {
@@ -52,7 +74,8 @@ async function main(opts: Record<string, string>): Promise<void> {
   const gossip = opts.gossipListen
     ? { bindAddr: opts.gossipListen, seeds: (opts.join ?? '').split(',').map((x) => x.trim()).filter(Boolean), profile: opts.gossipProfile as 'lan' }
     : undefined;
-  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent, gossip });
+  const elector = await electorFor(store, log, Number(opts.leaseTtl));
+  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent, gossip, elector });
   process.stderr.write(
     `orchestrator-api ${VERSION} listening on ${cp.url}\n` +
       `  store:   ${store.name}${store.name === 'sqlite' ? ` (${join(dataDir, 'state.db')})` : ''}\n` +
@@ -79,6 +102,14 @@ async function main(opts: Record<string, string>): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
+/** With etcd, replicas elect a leader on a lease; alone on SQLite, this replica always leads. */
+async function electorFor(store: StateStore, log: Logger, ttlSeconds: number) {
+  if (store.name !== 'etcd') return undefined;
+  const { EtcdLeaderElector } = await import('../cluster/leader/index.js');
+  const leasing = store as unknown as ConstructorParameters<typeof EtcdLeaderElector>[0];
+  return (url: string) => new EtcdLeaderElector(leasing, { address: url, ttlSeconds, logger: log.child({ component: 'election' }) });
+}
+
 async function openStore(spec: string, dataDir: string, sync: 'full' | 'normal', log: Logger): Promise<StateStore> {
   if (spec === 'memory') return new (await import('../store/memory-store.js')).MemoryStateStore();
   if (spec === 'sqlite' || spec.startsWith('sqlite:')) {
@@ -91,20 +122,6 @@ async function openStore(spec: string, dataDir: string, sync: 'full' | 'normal',
     return new EtcdStateStore(parseEtcdUrl(spec), log.child({ component: 'etcd' }));
   }
   throw new Error(`--store: "${spec}" is not sqlite, sqlite:PATH, memory or etcd://…`);
-}
-
-async function openRuntime(name: string, dataDir: string, log: Logger): Promise<ContainerRuntime> {
-  const choice = name === 'auto' ? detectRuntime() : (name as RuntimeName);
-  const options = { dataDir: join(dataDir, 'runtime', choice), logger: log.child({ component: `runtime-${choice}` }) };
-  if (name === 'auto' && choice === 'oci') {
-    try {
-      return await createRuntime('oci', options);
-    } catch (err) {
-      log.warn({ err: String(err) }, 'runc found but the OCI runtime could not start; using the process runtime');
-      return createRuntime('process', { ...options, dataDir: join(dataDir, 'runtime', 'process') });
-    }
-  }
-  return createRuntime(choice, options);
 }
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -77,6 +77,7 @@ export function buildProgram(): Command {
 
   const cluster = program.command('cluster').description('The cluster as a whole');
   cluster.command('info').description('Control plane, store, nodes and capacity').addOption(output()).action(run(async () => (await import('./commands/cluster.js')).info));
+  cluster.command('backup <file>').description('Save every object of the cluster to FILE (restore with orchestrator-api restore FILE)').action(run(async () => (await import('./commands/cluster.js')).backup));
   cluster.command('health').description('Is the API up and its store healthy? (exit code 0 or 1)').action(run(async () => (await import('./commands/cluster.js')).health));
 
   return program;

@@ -31,8 +31,16 @@ export class ClusterCache {
     log: Logger,
   ) {
     this.workloads = new Informer(store.kv, store.workloads, {
-      onUpsert: (w) => listener.workloadChanged(w.workloadId),
-      onDelete: (w) => listener.workloadChanged(w.workloadId),
+      // The scheduler keeps every workload's affinity rules, so another workload's required
+      // anti-affinity keeps new instances away from its own (symmetry).
+      onUpsert: (w) => {
+        this.scheduling.upsertWorkload(w);
+        listener.workloadChanged(w.workloadId);
+      },
+      onDelete: (w) => {
+        this.scheduling.removeWorkload(w.workloadId);
+        listener.workloadChanged(w.workloadId);
+      },
     }, log);
     this.instances = new Informer(store.kv, store.instances, {
       onUpsert: (i, prev) => this.indexInstance(i, prev, false),

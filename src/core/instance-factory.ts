@@ -22,6 +22,11 @@ export function instanceRequests(w: Pick<WorkloadDefinition, 'containers'>): Res
   return total;
 }
 
+/** The labels every instance of `w` carries: the workload's, and which workload it belongs to. */
+export function instanceLabels(w: Pick<WorkloadDefinition, 'labels' | 'name'>): Record<string, string> {
+  return { ...w.labels, [WORKLOAD_LABEL]: w.name };
+}
+
 export function instanceHostPorts(w: Pick<WorkloadDefinition, 'containers'>): string[] {
   const ports: string[] = [];
   for (const c of w.containers) for (const p of c.portMappings ?? []) if (p.hostPort !== undefined) ports.push(`${p.protocol ?? 'TCP'}/${p.hostPort}`);
@@ -41,7 +46,7 @@ export function newInstance(w: WorkloadDefinition, nodeId: string, now: string, 
     ready: false,
     containers: [],
     revision: w.templateRevision,
-    labels: { ...w.labels, [WORKLOAD_LABEL]: w.name },
+    labels: instanceLabels(w),
     priority: w.priority,
     requests: instanceRequests(w),
     hostPorts: instanceHostPorts(w),

@@ -3,7 +3,7 @@ import { EventRecorder } from '../lib/event-recorder.js';
 import { WorkQueue } from '../lib/work-queue.js';
 import type { ScheduleRequest, Scheduler } from '../scheduler/scheduler.js';
 import { isLive } from '../types/instance.js';
-import { instanceHostPorts, instanceRequests } from './instance-factory.js';
+import { instanceHostPorts, instanceLabels, instanceRequests } from './instance-factory.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { systemClock, type Clock, type TimerHandle } from '../types/clock.js';
 import type { Logger } from '../types/logger.js';
@@ -106,7 +106,7 @@ export class Orchestrator {
     const w = this.cache.workloads.get(workloadId);
     if (!w) return undefined;
     const live = this.cache.instancesOf(workloadId).filter((i) => isLive(i) && i.nodeId);
-    return { workload: w, currentInstances: live, count: 1, requests: instanceRequests(w), hostPorts: instanceHostPorts(w) };
+    return { workload: w, currentInstances: live, count: 1, requests: instanceRequests(w), hostPorts: instanceHostPorts(w), labels: instanceLabels(w) };
   }
 
   stats(): OrchestratorStats {

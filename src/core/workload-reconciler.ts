@@ -7,7 +7,7 @@ import { isLive, type WorkloadInstance } from '../types/instance.js';
 import type { Logger } from '../types/logger.js';
 import type { WorkloadDefinition } from '../types/workload.js';
 import type { ClusterCache } from './cluster-cache.js';
-import { instanceHostPorts, instanceRequests, newInstance } from './instance-factory.js';
+import { instanceHostPorts, instanceLabels, instanceRequests, newInstance } from './instance-factory.js';
 import { rolloutLimits, rollingStep } from './rollout.js';
 import { selectVictims } from './victims.js';
 import { InstanceWriteBatch, type LeadershipGuard } from './write-batch.js';
@@ -246,15 +246,8 @@ export class WorkloadReconciler {
 
   private placeExisting(w: WorkloadDefinition, unplaced: WorkloadInstance[], batch: InstanceWriteBatch, now: string): void {
     const live = this.d.cache.instancesOf(w.workloadId).filter((i) => isLive(i) && i.nodeId);
-    // Their own reservations on nominated nodes must not stand in their way.
-    const nominated = unplaced.filter((i) => i.nominatedNodeId);
-    for (const i of nominated) this.d.cache.scheduling.unbind(i.instanceId);
-    let decisions: ScheduleDecision[];
-    try {
-      decisions = this.schedule(w, unplaced.length, live);
-    } finally {
-      for (const i of nominated) this.d.cache.account(i);
-    }
+    // `placing` sets their own reservations (on nominated nodes) aside for this call.
+    const decisions = this.schedule(w, unplaced.length, live, unplaced.map((i) => i.instanceId));
     let placed = 0;
     let explanationChanged = false;
     decisions.forEach((d, k) => {
@@ -274,10 +267,10 @@ export class WorkloadReconciler {
     if (placed > 0 || explanationChanged) this.reportScheduling(w, decisions, placed);
   }
 
-  private schedule(w: WorkloadDefinition, count: number, live: readonly WorkloadInstance[]): ScheduleDecision[] {
+  private schedule(w: WorkloadDefinition, count: number, live: readonly WorkloadInstance[], placing?: string[]): ScheduleDecision[] {
     const snapshot: ClusterSnapshot = this.d.cache.scheduling;
     try {
-      return this.d.scheduler.schedule({ workload: w, currentInstances: live, count, requests: instanceRequests(w), hostPorts: instanceHostPorts(w) }, snapshot);
+      return this.d.scheduler.schedule({ workload: w, currentInstances: live, count, requests: instanceRequests(w), hostPorts: instanceHostPorts(w), labels: instanceLabels(w), placing }, snapshot);
     } catch (err) {
       this.d.log.error({ err: String(err), workload: w.name }, 'scheduler failed');
       return Array.from({ length: count }, () => ({ kind: 'Error' as const, message: `scheduler error: ${(err as Error).message}` }));

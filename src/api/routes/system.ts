@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { backupLines } from '../../store/backup.js';
 import { isTerminal } from '../../types/instance.js';
+import { requireAdmin } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
 
@@ -35,6 +38,12 @@ export function systemRoutes(r: RouteRegistry, ctx: ApiContext, openapi: () => o
       capacity: { readyCpuCores: cap.cpuCores, readyMemoryMb: cap.memoryMb, requestedCpuMillicores: req.cpuMillicores, requestedMemoryMb: req.memoryMb },
       orchestrator: ctx.info.stats?.() ?? null,
     };
+  });
+
+  r.add({ method: 'GET', url: '/api/v1/backup', tag: 'cluster', summary: 'Every object of the cluster as NDJSON (header line, then {key, value} lines)', response: { status: 200, description: 'NDJSON' }, streaming: 'application/x-ndjson' }, async (_req, reply, p) => {
+    requireAdmin(p);
+    reply.header('content-type', 'application/x-ndjson');
+    return reply.send(Readable.from(backupLines(ctx.store.kv)));
   });
 
   r.add({ agents: true, method: 'GET', url: '/api/v1/whoami', tag: 'cluster', summary: 'Who the token belongs to (agents check callers with it)', response: { status: 200, description: '{ kind, nodeId? }' } }, async (_req, _reply, p) => p);

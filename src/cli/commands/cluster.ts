@@ -43,3 +43,16 @@ export async function health(c: ApiClient): Promise<number> {
   process.stdout.write(`${h.status === 'ok' ? 'healthy' : 'unhealthy'}: API ${c.server} answers; store ${h.store.name} ${h.store.healthy ? 'healthy' : 'unhealthy'}\n`);
   return h.status === 'ok' ? 0 : 1;
 }
+
+/** Streams the cluster's objects to a file, writing it under a temporary name first so a failed backup never looks complete. */
+export async function backup(c: ApiClient, file: string): Promise<void> {
+  const { createWriteStream, renameSync } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const res = await c.stream('GET', '/api/v1/backup');
+  const tmp = `${file}.partial`;
+  await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
+  renameSync(tmp, file);
+  const { readFileSync } = await import('node:fs');
+  const header = JSON.parse(readFileSync(file, 'utf8').split('\n', 1)[0]) as { keys: number; revision: number; store: string };
+  process.stdout.write(`saved ${header.keys} keys of the ${header.store} store (revision ${header.revision}) to ${file}\n`);
+}
