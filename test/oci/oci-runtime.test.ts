@@ -1,7 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerRuntime } from '../../src/runtime/container-runtime.js';
@@ -12,6 +13,7 @@ import { BUSYBOX_REF, ociWorld, skipOci } from './oci-fixture.js';
 
 const skip = skipOci('oci runtime on runc');
 const NODE = 'node-1';
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 async function readAll(stream: Readable): Promise<string> {
   let text = '';
@@ -187,34 +189,33 @@ describe.skipIf(skip)('oci runtime on runc', () => {
     await expect(run('escape2', { command: ['true'], mounts: [{ type: 'bind', source: world.dir, destination: '/data', readOnly: false }] })).rejects.toThrow(/expose the container runtime/);
   });
 
-  it('keeps containers running and logging without a runtime object, and a new one adopts them with the exits it missed', async () => {
-    const first = world.runtime();
-    await first.createContainer(NODE, 'ticker', { name: 'main', image: BUSYBOX_REF, command: ['sh', '-c', 'while :; do echo tick; sleep 0.1; done'] } as ContainerConfig, { labels: { app: 'ticker' } });
-    await first.createContainer(NODE, 'short', { name: 'main', image: BUSYBOX_REF, command: ['sh', '-c', 'sleep 1; exit 4'] } as ContainerConfig, { labels: { app: 'short' } });
-    const tickerPid = (await first.getContainerStatus(NODE, 'ticker')).pid!;
-    const shortPid = (await first.getContainerStatus(NODE, 'short')).pid!;
-    await first.close!();
+  it('keeps containers running and logging after the agent process that started them has ended, and a new one adopts them with the exits it missed', async () => {
+    const child = spawn(process.execPath, [join(REPO, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/oci/adopt-child.test.ts'], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))), ORCH_OCI_ADOPT_DIR: world.dir, ORCH_OCI_ADOPT_NODE: NODE, ORCH_OCI_ADOPT_IMAGE: BUSYBOX_REF },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
 
-    // The monitors are not this process's children: they were reparented when they daemonized.
-    const conmonPid = Number(readFileSync(join(world.dir, 'runtime', 'nodes', NODE, 'containers', 'ticker', 'conmon.pid'), 'utf8'));
-    const ppid = Number(readFileSync(`/proc/${conmonPid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    expect(ppid).not.toBe(process.pid);
+    const containers = join(world.dir, 'runtime', 'nodes', NODE, 'containers');
+    const shortPid = Number(readFileSync(join(containers, 'short', 'pid'), 'utf8'));
     while (existsSync(`/proc/${shortPid}`)) await new Promise((r) => setTimeout(r, 50));
 
-    const second = world.runtime();
-    const listed = await second.listContainers(NODE);
-    expect(listed.find((c) => c.containerId === 'ticker')).toMatchObject({ state: 'Running', pid: tickerPid, labels: { app: 'ticker' } });
+    const listed = await runtime.listContainers(NODE);
+    expect(listed.find((c) => c.containerId === 'ticker')).toMatchObject({ state: 'Running', labels: { app: 'ticker' } });
     expect(listed.find((c) => c.containerId === 'short')).toMatchObject({ state: 'Stopped', exitCode: 4, reason: 'Error', labels: { app: 'short' } });
-    const ticks = (await readAll(await second.logs(NODE, 'ticker', {}))).split('\n').filter(Boolean).length;
+    const ticks = (await readAll(await runtime.logs(NODE, 'ticker', {}))).split('\n').filter(Boolean).length;
     const ac = new AbortController();
     let more = 0;
-    for await (const chunk of await second.logs(NODE, 'ticker', { follow: true, tail: 0, signal: ac.signal })) {
+    for await (const chunk of await runtime.logs(NODE, 'ticker', { follow: true, tail: 0, signal: ac.signal })) {
       more += String(chunk).split('\n').filter(Boolean).length;
       if (more >= 3) ac.abort();
     }
     expect(ticks).toBeGreaterThan(0);
     expect(more).toBeGreaterThanOrEqual(3);
-    await second.close!();
   });
 
   it('leaves no runc state, mount, cgroup, bundle or monitor behind after remove', async () => {
