@@ -7,7 +7,7 @@ import { netnsCheck, type CheckProgram } from './netns-check.js';
 
 const skip = systemSkip('probes inside a network namespace', ['root', { bin: 'nsenter' }, { bin: 'unshare' }, { bin: 'ip' }]);
 
-/** The check program from the TypeScript sources (dist/ has it as plain JavaScript). */
+/** The check program from the TypeScript sources (dist/ has it as plain JavaScript); slow to start, hence long timeouts. */
 const program: CheckProgram = {
   nodeArgs: ['--import', fileURLToPath(new URL('../../../test/etcd/ts-loader.mjs', import.meta.url))],
   script: fileURLToPath(new URL('./netns-probe-main.ts', import.meta.url)),
@@ -33,18 +33,18 @@ describe.skipIf(skip)('http and tcp checks inside a network namespace', () => {
   const signal = () => new AbortController().signal;
 
   it('reaches the namespace\'s 127.0.0.1, which the host\'s loopback does not', async () => {
-    expect(await netnsCheck(server.pid!, { kind: 'http', scheme: 'HTTP', host: '127.0.0.1', port, path: '/ok' }, 5000, signal(), program)).toEqual({ ok: true, output: '' });
-    expect(await netnsCheck(server.pid!, { kind: 'http', scheme: 'HTTP', host: '127.0.0.1', port, path: '/down' }, 5000, signal(), program)).toEqual({ ok: false, output: 'HTTP probe failed with statuscode: 503' });
-    expect((await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port }, 5000, signal(), program)).ok).toBe(true);
-    expect((await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port: port + 1 }, 5000, signal(), program)).output).toMatch(/ECONNREFUSED/);
+    expect(await netnsCheck(server.pid!, { kind: 'http', scheme: 'HTTP', host: '127.0.0.1', port, path: '/ok' }, 15_000, signal(), program)).toEqual({ ok: true, output: '' });
+    expect(await netnsCheck(server.pid!, { kind: 'http', scheme: 'HTTP', host: '127.0.0.1', port, path: '/down' }, 15_000, signal(), program)).toEqual({ ok: false, output: 'HTTP probe failed with statuscode: 503' });
+    expect((await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port }, 15_000, signal(), program)).ok).toBe(true);
+    expect((await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port: port + 1 }, 15_000, signal(), program)).output).toMatch(/ECONNREFUSED/);
     expect((await httpCheck({ scheme: 'HTTP', host: '127.0.0.1', port, path: '/ok' }, signal())).ok).toBe(false);
   });
 
   it('fails, without hanging, for a process that does not exist or when aborted', async () => {
-    const gone = await netnsCheck(2 ** 22 + 7, { kind: 'tcp', host: '127.0.0.1', port }, 5000, signal(), program);
+    const gone = await netnsCheck(2 ** 22 + 7, { kind: 'tcp', host: '127.0.0.1', port }, 15_000, signal(), program);
     expect(gone.ok).toBe(false);
     const abort = new AbortController();
     abort.abort();
-    expect(await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port }, 5000, abort.signal, program)).toMatchObject({ ok: false });
+    expect(await netnsCheck(server.pid!, { kind: 'tcp', host: '127.0.0.1', port }, 15_000, abort.signal, program)).toMatchObject({ ok: false });
   });
 });
