@@ -41,8 +41,9 @@ export class CoreHarness {
     this.workloads = new WorkloadService(this.store);
   }
 
-  async start(): Promise<Orchestrator> {
-    this.orchestrator = new Orchestrator({ store: this.store, scheduler: createScheduler('default'), clusterManager: quietMembership, events: this.recorder, log: silentLogger, clock: this.clock });
+  /** Starts the core; membership is silent unless the test brings its own (heartbeats, gossip). */
+  async start(clusterManager: ClusterManager = quietMembership): Promise<Orchestrator> {
+    this.orchestrator = new Orchestrator({ store: this.store, scheduler: createScheduler('default'), clusterManager, events: this.recorder, log: silentLogger, clock: this.clock });
     await this.orchestrator.start();
     await this.settle();
     return this.orchestrator;

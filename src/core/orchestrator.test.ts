@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { StoreClusterManager } from '../cluster/store-cluster-manager.js';
 import { KEYS } from '../store/cluster-store.js';
+import { silentLogger } from '../types/logger.js';
 import { MemoryStateStore } from '../store/memory-store.js';
 import type { CommitResult, WriteOp } from '../store/state-store.js';
 import type { WorkloadInstance } from '../types/instance.js';
@@ -8,6 +10,40 @@ import { CoreHarness, spec } from './orchestrator.test-harness.js';
 let h: CoreHarness;
 afterEach(async () => {
   await h?.stop();
+});
+
+describe('membership', () => {
+  it('a node whose agent stops heartbeating is marked NotReady, then Down, and its instances move to a live node', async () => {
+    h = new CoreHarness();
+    await h.addNode('quiet');
+    await h.start(new StoreClusterManager(h.store, silentLogger, { notReadyAfterMs: 15_000, downAfterMs: 40_000, checkEveryMs: 1_000 }, h.clock));
+    const w = await h.workloads.create(spec('web', { replicas: 2 }));
+    await h.settle();
+    const before = await h.instances(w.workloadId);
+    expect(before.every((i) => i.nodeId === 'quiet')).toBe(true);
+    await h.addNode('live');
+    await h.settle();
+    // 'live' beats every 5 s; 'quiet' never again.
+    for (let t = 0; t < 15; t += 5) {
+      await h.advance(5_000);
+      await h.setNode('live', { lastHeartbeat: new Date(h.clock.now()).toISOString() });
+    }
+    await h.settle();
+    expect((await h.store.requireNode('quiet')).status).toBe('NotReady');
+    expect((await h.instances(w.workloadId)).map((i) => i.instanceId)).toEqual(before.map((i) => i.instanceId));
+    for (let t = 15; t < 45; t += 5) {
+      await h.advance(5_000);
+      await h.setNode('live', { lastHeartbeat: new Date(h.clock.now()).toISOString() });
+    }
+    await h.settle();
+    expect(await h.store.requireNode('quiet')).toMatchObject({ status: 'Down', statusReason: 'no heartbeat for 40s' });
+    expect((await h.store.requireNode('live')).status).toBe('Ready');
+    const after = await h.instances(w.workloadId);
+    expect(after).toHaveLength(2);
+    expect(after.every((i) => i.nodeId === 'live')).toBe(true);
+    await h.recorder.flush();
+    expect(h.reasons()).toEqual(expect.arrayContaining(['NodeNotReady', 'NodeDown', 'NodeLost']));
+  });
 });
 
 describe('jobs', () => {
