@@ -1,3 +1,4 @@
+import { inCommitSizedChunks } from '../store/chunks.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { OrchestrationError } from '../types/errors.js';
 import { INSTANCE_STATUSES, type InstanceStatusReport, type WorkloadInstance } from '../types/instance.js';
@@ -17,6 +18,17 @@ export class InstanceService {
         throw OrchestrationError.invalidInput([{ path: `reports[${k}]`, message: 'must have instanceId, status and containers' }], 'status report');
       }
     }
+    const unknown: string[] = [];
+    let applied = 0;
+    for (const part of inCommitSizedChunks(this.store.kv, reports)) {
+      const res = await this.reportChunk(part, principal);
+      applied += res.applied;
+      unknown.push(...res.unknown);
+    }
+    return { applied, unknown };
+  }
+
+  private async reportChunk(reports: InstanceStatusReport[], principal: Principal): Promise<{ applied: number; unknown: string[] }> {
     const unknown: string[] = [];
     let applied = 0;
     let pending = reports;

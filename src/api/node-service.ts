@@ -1,3 +1,4 @@
+import { inCommitSizedChunks } from '../store/chunks.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { OrchestrationError } from '../types/errors.js';
 import { nodeRegistrationSchema, nodeUpdateSchema, type Node } from '../types/node.js';
@@ -42,6 +43,12 @@ export class NodeService {
 
   /** Records that the agents of `nodeIds` are alive. One commit for the lot; ids not registered are reported back. */
   async heartbeat(nodeIds: string[]): Promise<{ unknown: string[] }> {
+    const unknown: string[] = [];
+    for (const part of inCommitSizedChunks(this.store.kv, nodeIds)) unknown.push(...(await this.heartbeatChunk(part)).unknown);
+    return { unknown };
+  }
+
+  private async heartbeatChunk(nodeIds: string[]): Promise<{ unknown: string[] }> {
     const now = new Date().toISOString();
     const unknown: string[] = [];
     let pending = nodeIds;

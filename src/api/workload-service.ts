@@ -108,6 +108,11 @@ export class WorkloadService {
       const revisions = await this.store.listRevisions(current.workloadId);
       const latest = Math.max(0, ...revisions.map((r) => r.revision));
       next.templateRevision = latest + 1;
+      // Keep the last REVISION_HISTORY_LIMIT revisions for `rollout history` and `undo`, as Kubernetes does.
+      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+      for (const old of sorted.slice(0, Math.max(0, sorted.length - (REVISION_HISTORY_LIMIT - 1)))) {
+        if (old.revision !== current.templateRevision) ops.push(this.store.revisions.delete(revisionId(old.workloadId, old.revision)));
+      }
       ops.push(this.store.revisions.create({ workloadId: current.workloadId, revision: next.templateRevision, template: templateOf(next), createdAt: new Date().toISOString(), cause, resourceVersion: '0' }));
     }
     ops.push(this.store.workloads.put(next));
@@ -121,6 +126,9 @@ export class WorkloadService {
     return next;
   }
 }
+
+/** Template revisions kept per workload (Kubernetes' revisionHistoryLimit default). */
+export const REVISION_HISTORY_LIMIT = 10;
 
 /** The user-owned part of a workload (what `generation` counts changes of). */
 function specPart(w: WorkloadDefinition): Omit<WorkloadDefinition, 'status' | 'resourceVersion' | 'generation' | 'templateRevision' | 'createdAt'> {

@@ -61,12 +61,15 @@ export class InstanceWriteBatch {
     const guard = this.leadership.guard();
     const withGuard = (ops: WriteOp[]) => (guard ? [guard, ...ops] : ops);
 
-    if (this.creates.length > 0) {
-      const res = await this.store.commit(withGuard(this.creates.map((i) => this.store.instances.create(i))));
+    // A store may cap a commit's size (etcd): creations go in chunks that fit, guard included.
+    const chunk = Math.max(1, (this.store.kv.maxOpsPerCommit ?? Infinity) - 1);
+    for (let k = 0; k < this.creates.length; k += chunk) {
+      const part = this.creates.slice(k, k + chunk);
+      const res = await this.store.commit(withGuard(part.map((i) => this.store.instances.create(i))));
       if (res.ok) {
-        for (const i of this.creates) this.cache.instances.applyLocal(i, res.revision);
-        created.push(...this.creates);
-      } else conflicts += this.creates.length;
+        for (const i of part) this.cache.instances.applyLocal(i, res.revision);
+        created.push(...part);
+      } else conflicts += part.length;
     }
 
     type Change = { op: WriteOp; apply: (revision: number) => void };
@@ -75,9 +78,10 @@ export class InstanceWriteBatch {
       ...this.deletes.map((i) => ({ op: this.store.instances.delete(i.instanceId, i.resourceVersion), apply: (r: number) => this.cache.instances.removeLocal(i.instanceId, r) })),
     ];
     if (changes.length > 0) {
-      const res = await this.store.commit(withGuard(changes.map((c) => c.op)));
+      const fits = changes.length < (this.store.kv.maxOpsPerCommit ?? Infinity);
+      const res = fits ? await this.store.commit(withGuard(changes.map((c) => c.op))) : ({ ok: false, key: '', expected: 0, actual: 0 } as const);
       if (res.ok) for (const c of changes) c.apply(res.revision);
-      else if (changes.length === 1 || (guard && res.key === guard.key)) conflicts += changes.length;
+      else if (fits && (changes.length === 1 || (guard && res.key === guard.key))) conflicts += changes.length;
       else {
         for (const c of changes) {
           const one = await this.store.commit(withGuard([c.op]));

@@ -1,4 +1,5 @@
 import { OrchestrationError } from '../types/errors.js';
+import { inCommitSizedChunks } from './chunks.js';
 import type { StateStore, WriteOp } from './state-store.js';
 
 /** The first line of a backup file; every other line is one `{ key, value }`. */
@@ -61,8 +62,8 @@ export async function restoreBackup(store: StateStore, text: string, options: { 
     const existing = await store.list(BACKUP_PREFIX, { limit: 1 });
     if (existing.items.length > 0) throw new OrchestrationError('Conflict', 'the target store already holds a cluster; restore into an empty one (or pass --force to overwrite)');
   }
-  for (let k = 0; k < entries.length; k += 500) {
-    const ops: WriteOp[] = entries.slice(k, k + 500).map((e) => ({ op: 'put', key: e.key, value: e.value, ...(options.force ? {} : { ifModRevision: 0 }) }));
+  for (const part of inCommitSizedChunks({ maxOpsPerCommit: Math.min(500, store.maxOpsPerCommit ?? 500) }, entries)) {
+    const ops: WriteOp[] = part.map((e) => ({ op: 'put', key: e.key, value: e.value, ...(options.force ? {} : { ifModRevision: 0 }) }));
     const res = await store.commit(ops);
     if (!res.ok) throw new OrchestrationError('Conflict', `key ${res.key} appeared in the target store during the restore`);
   }

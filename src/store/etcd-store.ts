@@ -35,6 +35,8 @@ export interface CommitOptions {
  */
 export class EtcdStateStore implements StateStore {
   readonly name = 'etcd';
+  /** etcd's default --max-txn-ops. */
+  readonly maxOpsPerCommit = 128;
   readonly prefix: string;
   private readonly client: Etcd3;
   private readonly timeoutMs: number;

@@ -68,6 +68,11 @@ export interface WatchHandlers {
 export interface StateStore {
   /** `memory`, `sqlite`, `etcd`: shown by `cluster info`. */
   readonly name: string;
+  /**
+   * Most operations one commit may hold (etcd refuses transactions over its --max-txn-ops, 128 by
+   * default); writers with more split them. Unset: no limit.
+   */
+  readonly maxOpsPerCommit?: number;
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
   commit(ops: WriteOp[]): Promise<CommitResult>;
