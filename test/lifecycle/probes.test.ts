@@ -68,7 +68,8 @@ describe.each(LIFECYCLE_RUNTIMES)('health checks on real containers (%s runtime)
           image: 'busybox',
           // A fresh container starts healthy; the test makes it sick by removing the file.
           command: sh('touch healthy && exec sleep 100000'),
-          livenessProbe: { exec: { command: ['test', '-f', 'healthy'] }, periodSeconds: 1, failureThreshold: 2 },
+          // A generous timeout: on a loaded machine starting `test` can take over a second, which is no sickness.
+          livenessProbe: { exec: { command: ['test', '-f', 'healthy'] }, periodSeconds: 1, timeoutSeconds: 5, failureThreshold: 2 },
         },
       ],
     });

@@ -2,12 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, removeDir, startApi, tempDir, type ApiProcess } from '../support/cluster.js';
 import { apply, LIFECYCLE_RUNTIMES, liveInstances, readyOnes, sh } from './lifecycle-support.js';
 
-/** Revision 1 is ready at once; "broken" revisions never pass readiness. */
+/**
+ * Revision 1 is ready at once; "broken" revisions never pass readiness. The deadline is short for a
+ * test but long enough that a healthy step (start a process, pass a probe) on a loaded machine is not
+ * taken for a stall: the undo rolls out under the same deadline.
+ */
 function app(tag: string, broken: boolean) {
   return {
     name: 'app',
     replicas: 4,
-    progressDeadlineSeconds: 5,
+    progressDeadlineSeconds: 15,
     strategy: { maxSurge: 1, maxUnavailable: 1 },
     containers: [
       {
@@ -44,7 +48,7 @@ describe.each(LIFECYCLE_RUNTIMES)('a rollout that does not progress (%s runtime)
     expect((await api.cli(['workload', 'rollout', 'status', 'app'])).code).toBe(0);
 
     await apply(api, app('bad', true));
-    const status = await api.cli(['workload', 'rollout', 'status', 'app', '--timeout', '60']);
+    const status = await api.cli(['workload', 'rollout', 'status', 'app', '--timeout', '90']);
     expect(status.code).not.toBe(0);
     expect(status.stderr).toMatch(/exceeded its progress deadline/);
 
@@ -61,7 +65,7 @@ describe.each(LIFECYCLE_RUNTIMES)('a rollout that does not progress (%s runtime)
     const undo = await api.cli(['workload', 'rollout', 'undo', 'app']);
     expect(undo.code, undo.stderr).toBe(0);
     expect(undo.stdout).toMatch(/rolled back to revision 1/);
-    const back = await api.cli(['workload', 'rollout', 'status', 'app', '--timeout', '60']);
+    const back = await api.cli(['workload', 'rollout', 'status', 'app', '--timeout', '90']);
     expect(back.code, back.stderr).toBe(0);
     const after = await eventually(async () => {
       const w = await api.client.getWorkload('app');
@@ -72,5 +76,5 @@ describe.each(LIFECYCLE_RUNTIMES)('a rollout that does not progress (%s runtime)
     expect(after.w.containers[0].env).toEqual({ TAG: 'good' });
     const revision = await api.client.getRevision(after.w.workloadId, after.w.templateRevision);
     expect(revision.template.containers[0].readinessProbe?.exec?.command).toEqual(['true']);
-  }, 120_000);
+  }, 240_000);
 });
