@@ -46,7 +46,7 @@ describe('InstanceWriteBatch', () => {
   it('one change that lost a race does not hold back the others', async () => {
     const [a, b, c] = await seed(3);
     // An agent reports on b first.
-    await store.update(store.instances, b.instanceId, (i) => ({ ...i, status: 'Running' }));
+    await store.update(store.instances, b.instanceId, (i) => ({ ...i, status: 'Running' as const }));
     const batch = new InstanceWriteBatch(store, cache, ALWAYS_LEADER);
     batch.update({ ...a, reason: 'touched' });
     batch.update({ ...b, reason: 'touched' });
