@@ -130,6 +130,8 @@ export class WorkloadReconciler {
         for (const i of old) this.requestDeletion(i, batch, now, 'Recreate');
         return;
       }
+      // ...and new ones wait until the old ones have stopped (their records still say Terminating).
+      if (w.strategy.type === 'Recreate' && this.d.cache.instancesOf(w.workloadId).some((i) => i.revision !== w.templateRevision && i.status === 'Terminating')) return;
       const diff = w.replicas - current.length;
       if (diff > 0) {
         const wait = this.backoff.waitMs(w.workloadId);
