@@ -10,11 +10,21 @@ export type Principal = { kind: 'admin' } | { kind: 'agent'; nodeId: string };
 
 export const ADMIN_TOKEN_FILE = 'admin.token';
 
-/** Reads the admin token from the data dir, creating it (0600) on first start. */
-export function ensureAdminToken(dataDir: string): string {
+/**
+ * The admin token: `given` (replicas of one cluster are started with the same one), else the data
+ * dir's, created (0600) on first start. A given token is written to the data dir too, so the CLI
+ * finds it there.
+ */
+export function ensureAdminToken(dataDir: string, given?: string): string {
   const file = join(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
+  if (given !== undefined) {
+    if (given.length < 16) throw new OrchestrationError('InvalidInput', '--token: an admin token must be at least 16 characters');
+    writeFileSync(file, given + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    return given;
+  }
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const token = randomBytes(32).toString('hex');
   writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);

@@ -32,6 +32,8 @@ export const VERSION = '0.1.0';
 
 export interface ControlPlaneOptions {
   dataDir: string;
+  /** The admin token; replicas of one cluster share it. Default: the data dir's, made at first start. */
+  adminToken?: string;
   host: string;
   port: number;
   store: StateStore;
@@ -75,7 +77,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = o.log;
   const store = new ClusterStore(o.store);
-  const adminToken = ensureAdminToken(dataDir);
+  const adminToken = ensureAdminToken(dataDir, o.adminToken);
   const events = new EventRecorder(storeEventSink(store), log.child({ component: 'events' }));
   const scheduler = createScheduler(o.scheduler ?? 'default');
   const heartbeats = new StoreClusterManager(store, log.child({ component: 'membership' }), o.heartbeatTimeouts);

@@ -29,6 +29,7 @@ const program = new Command('orchestrator-api')
   .addOption(new Option('--gossip-listen <host:port>', 'take part in SWIM gossip on this address (agents --join it)').env('ORCHESTRATOR_GOSSIP_LISTEN'))
   .addOption(new Option('--join <host:port,...>', 'gossip seeds (other control-plane replicas or agents)').env('ORCHESTRATOR_JOIN'))
   .addOption(new Option('--gossip-profile <name>', 'lan, wan or local').env('ORCHESTRATOR_GOSSIP_PROFILE').default('lan'))
+  .addOption(new Option('--token <token>', 'admin token (replicas of one cluster share it); default: made at first start in the data dir').env('ORCHESTRATOR_TOKEN'))
   .addOption(new Option('--lease-ttl <seconds>', 'with etcd: leader lease TTL; a dead leader is replaced within about this long').env('ORCHESTRATOR_LEASE_TTL').default('4'))
   .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('ORCHESTRATOR_LOG_LEVEL').default('info'))
   .addOption(new Option('--sqlite-sync <mode>', 'full (fsync each commit) or normal (survives process crashes only)').env('ORCHESTRATOR_SQLITE_SYNC').default('full'))
@@ -75,7 +76,7 @@ async function main(opts: Record<string, string>): Promise<void> {
     ? { bindAddr: opts.gossipListen, seeds: (opts.join ?? '').split(',').map((x) => x.trim()).filter(Boolean), profile: opts.gossipProfile as 'lan' }
     : undefined;
   const elector = await electorFor(store, log, Number(opts.leaseTtl));
-  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent, gossip, elector });
+  const cp = await startControlPlane({ dataDir, host, port, store, log, scheduler: opts.scheduler as never, localAgent, gossip, elector, adminToken: opts.token });
   process.stderr.write(
     `orchestrator-api ${VERSION} listening on ${cp.url}\n` +
       `  store:   ${store.name}${store.name === 'sqlite' ? ` (${join(dataDir, 'state.db')})` : ''}\n` +

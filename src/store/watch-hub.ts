@@ -17,8 +17,10 @@ interface Subscription {
  */
 export class WatchHub {
   private readonly subs = new Set<Subscription>();
-  /** Recent commits, oldest first: [revision, events]. */
-  private readonly history: Array<[number, WatchEvent[]]> = [];
+  /** Recent commits, oldest first from `head`: [revision, events]. */
+  private history: Array<[number, WatchEvent[]]> = [];
+  /** Index of the oldest kept entry (dropping from the front by index, not `shift`, keeps trims O(1)). */
+  private head = 0;
   private historyEvents = 0;
   /** Oldest revision a watch may start after without being told `Gone`. */
   private compactedThrough: number;
@@ -35,10 +37,14 @@ export class WatchHub {
     if (events.length === 0) return;
     this.history.push([revision, events]);
     this.historyEvents += events.length;
-    while (this.historyEvents > this.maxHistoryEvents && this.history.length > 1) {
-      const [rev, dropped] = this.history.shift()!;
+    while (this.historyEvents > this.maxHistoryEvents && this.history.length - this.head > 1) {
+      const [rev, dropped] = this.history[this.head++];
       this.historyEvents -= dropped.length;
       this.compactedThrough = rev;
+    }
+    if (this.head > 4096 && this.head * 2 > this.history.length) {
+      this.history = this.history.slice(this.head);
+      this.head = 0;
     }
     if (this.subs.size === 0) return;
     queueMicrotask(() => {
@@ -62,7 +68,10 @@ export class WatchHub {
       // Replay what the watcher missed, then go live. A commit published before this microtask
       // runs is in the history (so replayed here) and its own delivery is skipped by `delivered`.
       queueMicrotask(() => {
-        for (const [rev, events] of this.history) if (rev > afterRevision) this.deliver(sub, rev, events);
+        for (let k = this.head; k < this.history.length; k++) {
+          const [rev, events] = this.history[k];
+          if (rev > afterRevision) this.deliver(sub, rev, events);
+        }
         if (!sub.closed) this.subs.add(sub);
       });
       return { close };
