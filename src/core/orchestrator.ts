@@ -154,7 +154,7 @@ export class Orchestrator {
   }
 
   private onNodeChanged(n: Node, prev: Node | undefined, deleted: boolean): void {
-    if (!deleted && prev && prev.status === n.status && prev.unschedulable === n.unschedulable && JSON.stringify(prev.labels) === JSON.stringify(n.labels) && JSON.stringify(prev.taints) === JSON.stringify(n.taints)) return;
+    if (!deleted && prev && prev.status === n.status && prev.unschedulable === n.unschedulable && Boolean(prev.draining) === Boolean(n.draining) && JSON.stringify(prev.labels) === JSON.stringify(n.labels) && JSON.stringify(prev.taints) === JSON.stringify(n.taints)) return;
     this.touchNode(n.id);
   }
 
