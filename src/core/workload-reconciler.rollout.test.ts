@@ -100,4 +100,15 @@ describe('drain', () => {
     await h.recorder.flush();
     expect(h.reasons()).toContain('Drained');
   });
+
+  it('draining a node that was already cordoned starts moving its instances at once', async () => {
+    const w = await startService(1);
+    await h.addNode('b');
+    await h.setNode('a', { unschedulable: true });
+    await h.settle();
+    await h.setNode('a', { draining: true });
+    await h.settle();
+    const all = await h.instances(w.workloadId);
+    expect(all.map((i) => i.nodeId).sort()).toEqual(['a', 'b']);
+  });
 });
