@@ -126,6 +126,18 @@ describe('workloads', () => {
     expect(malformed.statusCode).toBe(400);
   });
 
+  it('answers 413 to a body over the limit and 415 to an unknown content type, changing nothing', async () => {
+    await app.close();
+    app = buildApiServer(ctx, { bodyLimit: 1024 });
+    const big = await call('POST', '/api/v1/workloads', { ...web, labels: { note: 'x'.repeat(2000) } });
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('TooLarge');
+    const xml = await app.inject({ method: 'POST', url: '/api/v1/workloads', headers: { ...admin, 'content-type': 'application/xml' }, payload: '<workload/>' });
+    expect(xml.statusCode).toBe(415);
+    expect(xml.json().error.code).toBe('InvalidInput');
+    expect((await call('GET', '/api/v1/workloads')).json.items).toEqual([]);
+  });
+
   it('answers 409 to a duplicate name and to a stale resourceVersion on PUT, scale and DELETE', async () => {
     const w = (await call('POST', '/api/v1/workloads', web)).json;
     const dup = await call('POST', '/api/v1/workloads', web);
