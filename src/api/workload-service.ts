@@ -106,14 +106,21 @@ export class WorkloadService {
     const ops: WriteOp[] = [];
     if (templateChanged) {
       const revisions = await this.store.listRevisions(current.workloadId);
-      const latest = Math.max(0, ...revisions.map((r) => r.revision));
-      next.templateRevision = latest + 1;
-      // Keep the last REVISION_HISTORY_LIMIT revisions for `rollout history` and `undo`, as Kubernetes does.
-      const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
-      for (const old of sorted.slice(0, Math.max(0, sorted.length - (REVISION_HISTORY_LIMIT - 1)))) {
-        if (old.revision !== current.templateRevision) ops.push(this.store.revisions.delete(revisionId(old.workloadId, old.revision)));
+      const same = revisions.find((r) => JSON.stringify(r.template) === JSON.stringify(templateOf(next)));
+      if (same) {
+        // Back to a template the workload had (an undo, or a revert by hand): its instances of that
+        // revision are current again, as Kubernetes re-adopts the old ReplicaSet's pods.
+        next.templateRevision = same.revision;
+      } else {
+        const latest = Math.max(0, ...revisions.map((r) => r.revision));
+        next.templateRevision = latest + 1;
+        // Keep the last REVISION_HISTORY_LIMIT revisions for `rollout history` and `undo`, as Kubernetes does.
+        const sorted = [...revisions].sort((a, b) => a.revision - b.revision);
+        for (const old of sorted.slice(0, Math.max(0, sorted.length - (REVISION_HISTORY_LIMIT - 1)))) {
+          if (old.revision !== current.templateRevision) ops.push(this.store.revisions.delete(revisionId(old.workloadId, old.revision)));
+        }
+        ops.push(this.store.revisions.create({ workloadId: current.workloadId, revision: next.templateRevision, template: templateOf(next), createdAt: new Date().toISOString(), cause, resourceVersion: '0' }));
       }
-      ops.push(this.store.revisions.create({ workloadId: current.workloadId, revision: next.templateRevision, template: templateOf(next), createdAt: new Date().toISOString(), cause, resourceVersion: '0' }));
     }
     ops.push(this.store.workloads.put(next));
     const res = await this.store.commit(ops);

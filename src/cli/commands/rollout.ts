@@ -65,7 +65,7 @@ export async function undo(c: ApiClient, ref: string, opts: { toRevision?: strin
   }
   const { status: _s, generation: _g, templateRevision: _t, createdAt: _c, ...spec } = w;
   const updated = await c.updateWorkload(w.name, { ...spec, containers: target.template.containers, restartPolicy: target.template.restartPolicy, terminationGracePeriodSeconds: target.template.terminationGracePeriodSeconds });
-  process.stdout.write(`workload/${w.name} rolled back to revision ${target.revision} (now revision ${updated.templateRevision})\n`);
+  process.stdout.write(`workload/${w.name} rolled back to revision ${target.revision}${updated.templateRevision !== target.revision ? ` (as revision ${updated.templateRevision})` : ''}\n`);
 }
 
 async function setPaused(c: ApiClient, ref: string, paused: boolean): Promise<void> {
