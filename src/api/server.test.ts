@@ -35,9 +35,11 @@ beforeEach(() => {
     auth: new Authenticator(ADMIN, store),
     gateway: {
       logs: async (_n, i, c) => Readable.from([`log of ${i.name}/${c}\n`]),
-      exec: async () => {
-        throw new Error('not used');
-      },
+      exec: async (_n, _i, _c, command) => ({
+        stdout: Readable.from([Buffer.from(`ran ${command.join(' ')}\n`)]),
+        stderr: Readable.from([Buffer.from('warn\n')]),
+        exitCode: Promise.resolve(3),
+      }),
     },
     metrics: new Metrics(),
     events: new EventRecorder(storeEventSink(store), silentLogger, 3_600_000),
@@ -262,6 +264,47 @@ describe('system routes', () => {
     expect(metrics.text).toContain('orchestrator_http_requests_total{method="GET",route="/api/v1/workloads",code="401"} 1');
     const doc = (await call('GET', '/openapi.json', undefined, {})).json;
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/workloads', '/api/v1/workloads/{id}/scale', '/api/v1/nodes/{id}/drain', '/health']));
+  });
+});
+
+describe('more routes', () => {
+  it('exec streams stdout and stderr frames, then the exit code', async () => {
+    await call('POST', '/api/v1/nodes', nodeReg);
+    const w = (await call('POST', '/api/v1/workloads', web)).json;
+    const { newInstance } = await import('../core/instance-factory.js');
+    const i = newInstance(w, 'n1', new Date().toISOString());
+    await store.commit([store.instances.create(i)]);
+    const res = await app.inject({ method: 'POST', url: `/api/v1/instances/${i.instanceId}/exec`, headers: admin, payload: { command: ['echo', 'hi'] } });
+    expect(res.statusCode).toBe(200);
+    const frames = res.body.trim().split('\n').map((l) => JSON.parse(l));
+    const text = (stream: string) => frames.filter((f) => f.stream === stream).map((f) => Buffer.from(f.data, 'base64').toString()).join('');
+    expect(text('stdout')).toBe('ran echo hi\n');
+    expect(text('stderr')).toBe('warn\n');
+    expect(frames[frames.length - 1]).toEqual({ exitCode: 3 });
+    expect((await call('POST', `/api/v1/instances/${i.instanceId}/exec`, { command: [] })).status).toBe(400);
+  });
+
+  it('explain answers 503 where this replica has no scheduler, and the explanation where it has', async () => {
+    await call('POST', '/api/v1/workloads', web);
+    const none = await call('GET', '/api/v1/workloads/web/explain');
+    expect(none.status).toBe(503);
+    expect(none.json.error.code).toBe('Unavailable');
+    ctx.info.explain = async (id) => ({ workloadId: id, nodes: [] });
+    expect((await call('GET', '/api/v1/workloads/web/explain')).json.nodes).toEqual([]);
+    expect((await call('GET', '/api/v1/workloads/nope/explain')).status).toBe(404);
+  });
+
+  it('backup streams a header and every object as NDJSON; /docs lists the routes for people', async () => {
+    await call('POST', '/api/v1/workloads', web);
+    const backup = await call('GET', '/api/v1/backup');
+    const lines = backup.text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines.slice(1).map((l) => l.key)).toEqual(expect.arrayContaining([expect.stringMatching(/^\/registry\/workloads\//), '/registry/names/workloads/web']));
+    const agent = await agentToken('n1');
+    expect((await call('GET', '/api/v1/backup', undefined, agent)).status).toBe(403);
+    const docs = await call('GET', '/docs', undefined, {});
+    expect(docs.status).toBe(200);
+    expect(docs.text).toContain('<code>/api/v1/workloads/{id}/scale</code>');
   });
 });
 
