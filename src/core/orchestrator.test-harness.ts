@@ -17,6 +17,7 @@ import { silentLogger } from '../types/logger.js';
 import type { Node } from '../types/node.js';
 import { WorkloadService } from '../api/workload-service.js';
 import { Orchestrator } from './orchestrator.js';
+import type { LeadershipGuard } from './write-batch.js';
 
 export const START = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -42,8 +43,8 @@ export class CoreHarness {
   }
 
   /** Starts the core; membership is silent unless the test brings its own (heartbeats, gossip). */
-  async start(clusterManager: ClusterManager = quietMembership): Promise<Orchestrator> {
-    this.orchestrator = new Orchestrator({ store: this.store, scheduler: createScheduler('default'), clusterManager, events: this.recorder, log: silentLogger, clock: this.clock });
+  async start(clusterManager: ClusterManager = quietMembership, leadership?: LeadershipGuard): Promise<Orchestrator> {
+    this.orchestrator = new Orchestrator({ store: this.store, scheduler: createScheduler('default'), clusterManager, leadership, events: this.recorder, log: silentLogger, clock: this.clock });
     await this.orchestrator.start();
     await this.settle();
     return this.orchestrator;

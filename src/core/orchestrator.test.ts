@@ -157,6 +157,22 @@ describe('concurrent writers', () => {
     expect(after.filter((i) => i.message === 'reported by agent')).toHaveLength(1);
   });
 
+  it('a replica that is not the leader writes nothing; once it leads, it catches up', async () => {
+    h = new CoreHarness();
+    await h.addNode('n1');
+    let leading = false;
+    const o = await h.start(undefined, { isLeader: () => leading, guard: () => undefined });
+    const w = await h.workloads.create(spec('web', { replicas: 2 }));
+    await h.settle();
+    expect(await h.instances(w.workloadId)).toEqual([]);
+    expect((await h.store.requireWorkload('web')).status.observedGeneration).toBe(0);
+    leading = true;
+    o.enqueue(w.workloadId);
+    await h.settle();
+    expect(await h.live(w.workloadId)).toHaveLength(2);
+    expect((await h.store.requireWorkload('web')).status.observedGeneration).toBe(1);
+  });
+
   it('a workload created while the core is down is picked up at start', async () => {
     h = new CoreHarness();
     await h.addNode('n1');
