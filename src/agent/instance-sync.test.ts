@@ -138,6 +138,21 @@ describe('syncInstance', () => {
     expect(r.inst.containers[0].restartCount).toBe(1);
   });
 
+  it('restarts a running container whose liveness probe failed, and says why', async () => {
+    let verdict: string | undefined;
+    deps.takeLivenessFailure = () => {
+      const v = verdict;
+      verdict = undefined;
+      return v;
+    };
+    let r = await pass(instance());
+    verdict = 'HTTP 500 from /healthz';
+    r = await pass(r.inst);
+    expect(r.inst.containers[0]).toMatchObject({ state: 'Running', restartCount: 1, lastTermination: { exitCode: 143 } });
+    await recorder.flush();
+    expect(events.find((e) => e.reason === 'Unhealthy')?.message).toBe('container main: liveness probe failed (HTTP 500 from /healthz); restarting');
+  });
+
   it('reports a container that cannot start as an Error waiting for a retry', async () => {
     use('Always', container('main', { SIM_START_ERROR: 'no such binary' }));
     const { inst } = await pass(instance());
