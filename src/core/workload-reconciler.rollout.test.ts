@@ -77,6 +77,33 @@ describe('rollout strategies', () => {
   });
 });
 
+describe('rolling update bounds', () => {
+  it.each([
+    [1, 0, 5, 4],
+    [0, 1, 4, 3],
+    [2, 1, 6, 3],
+    ['25%', '25%', 5, 3],
+    [0, 0, 4, 3],
+  ] as const)('maxSurge %s / maxUnavailable %s on 4 replicas: at most %i live and at least %i available at every step', async (maxSurge, maxUnavailable, maxLive, minAvailable) => {
+    const strategy = { maxSurge, maxUnavailable };
+    const w = await startService(4, { strategy });
+    await h.workloads.update('web', spec('web', { replicas: 4, strategy, containers: v2 }));
+    let done = false;
+    for (let round = 0; round < 30 && !done; round++) {
+      await h.settle();
+      const live = await h.live(w.workloadId);
+      expect(live.length).toBeLessThanOrEqual(maxLive);
+      expect(live.filter((i) => i.status === 'Running' && i.ready).length).toBeGreaterThanOrEqual(minAvailable);
+      done = live.length === 4 && live.every((i) => i.revision === 2 && i.ready);
+      // Agents: one new copy becomes ready per round, and stopped copies go away.
+      const starting = live.find((i) => i.nodeId && !i.ready);
+      if (starting) await h.report(starting.instanceId, { status: 'Running', ready: true });
+      await h.finalizeDeletions();
+    }
+    expect(done).toBe(true);
+  });
+});
+
 describe('drain', () => {
   it('moves instances off a draining node one at a time, each new copy available before an old one stops', async () => {
     const w = await startService(2);
