@@ -28,6 +28,7 @@ export class NodeService {
         taints: reg.taints.length > 0 ? reg.taints : (existing?.taints ?? []),
         address: reg.address,
         unschedulable: existing?.unschedulable ?? false,
+        ...(existing?.draining ? { draining: true } : {}),
         runtime: reg.runtime,
         lastHeartbeat: now,
         statusReason: 'agent registered',
