@@ -71,7 +71,7 @@ describe('Agent', () => {
     await startAgent(runtime);
     const i = await bind(w);
     await waitForInstance(i.instanceId, (x) => x?.status === 'Running');
-    await api.store.update(api.store.instances, i.instanceId, (x) => ({ ...x, deletionRequestedAt: new Date().toISOString(), status: 'Terminating' }));
+    await api.store.update(api.store.instances, i.instanceId, (x) => ({ ...x, deletionRequestedAt: new Date().toISOString(), status: 'Terminating' as const }));
     await waitForInstance(i.instanceId, (x) => x === undefined);
     expect(await runtime.listContainers('n1')).toEqual([]);
   });
