@@ -105,6 +105,7 @@ export class OciRuntime implements ContainerRuntime {
     } catch {
       throw new OrchestrationError('RuntimeError', `container ${id} already exists on node ${nodeId}`);
     }
+    const began = performance.now();
     try {
       await rm(paths.exitCopy, { force: true });
       this.notified.delete(`${nodeId}/${id}`);
@@ -123,14 +124,18 @@ export class OciRuntime implements ContainerRuntime {
       const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfs.mode };
       await writeFile(paths.meta, JSON.stringify(meta));
       await mkdir(paths.persist);
+      const prepared = performance.now();
       const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
         bundle: paths.dir, logPath: paths.log, pidFile: paths.pid, conmonPidFile: paths.conmonPid, exitDir: node.exits, persistDir: paths.persist, socketDir: node.sockets, logSizeMax: this.options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
       });
       const pidStart = await processStart(pid);
       const startedAt = new Date().toISOString();
+      const created = performance.now();
       await this.runc(nodeId).start(id);
+      const started = performance.now();
       await writeFile(paths.meta, JSON.stringify({ ...meta, pid, pidStart, startedAt } satisfies ContainerMeta));
-      this.log.info({ node: nodeId, container: id, image: image.ref, pid }, 'container started');
+      const ms = (a: number, b: number) => Math.round(b - a);
+      this.log.info({ node: nodeId, container: id, image: image.ref, pid, prepareMs: ms(began, prepared), createMs: ms(prepared, created), startMs: ms(created, started) }, 'container started');
       return id;
     } catch (err) {
       await this.destroy(nodeId, id).catch((e: unknown) => this.log.warn({ container: id, err: (e as Error).message }, 'cleanup after failed create'));
