@@ -5,7 +5,7 @@ import { DNS_LABEL } from '../../types/common.js';
 import { containerConfigSchema, type ContainerConfig } from '../../types/container.js';
 import { isOrchestrationError, OrchestrationError } from '../../types/errors.js';
 import type { ContainerStatus } from '../../types/instance.js';
-import type { Logger } from '../../types/logger.js';
+import { silentLogger, type Logger } from '../../types/logger.js';
 import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions, ExecSession, LogOptions, NodeId, RuntimeCapabilities } from '../container-runtime.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { ImageRecord } from '../images/image-types.js';
@@ -27,7 +27,8 @@ export interface OciRuntimeOptions {
   runtimeBinary?: string;
   /** The monitor; Debian's conmon by default. */
   conmonBinary?: string;
-  logger: Logger;
+  /** Silent when absent. */
+  logger?: Logger;
   images: ImageStore;
   /** false forces the copy fallback for root filesystems. */
   overlay?: boolean;
@@ -70,7 +71,7 @@ export class OciRuntime implements ContainerRuntime {
     this.runtime = resolveBinary(options.runtimeBinary ?? 'runc');
     this.conmon = resolveBinary(options.conmonBinary ?? 'conmon');
     this.name = `oci:${this.runtime.split('/').pop()}`;
-    this.log = options.logger.child({ component: 'oci-runtime', runtime: this.runtime });
+    this.log = (options.logger ?? silentLogger).child({ component: 'oci-runtime', runtime: this.runtime });
     options.images.addRemovalGuard((image) => this.imageUser(image));
   }
 
