@@ -73,6 +73,26 @@ describe('services', () => {
     expect(stopping).toEqual([newBusy.instanceId]);
   });
 
+  it('an instance no node can take waits Pending with the reason, and is placed when a node that fits joins', async () => {
+    h = new CoreHarness();
+    await h.addNode('small');
+    await h.start();
+    const w = await h.workloads.create(spec('big', { containers: [{ name: 'main', image: 'busybox', resourceRequests: { cpuMillicores: 16_000 } }] }));
+    await h.settle();
+    const [waiting] = await h.instances(w.workloadId);
+    expect(waiting).toMatchObject({ nodeId: '', status: 'Pending', reason: 'Unschedulable' });
+    const stored = await h.store.requireWorkload('big');
+    expect(stored.status.pendingReplicas).toBe(1);
+    expect(stored.status.pendingReason).toBe(waiting.message);
+    await h.addNode('large', { capacity: { cpuCores: 32, memoryMb: 65_536, diskMb: 100_000 }, allocatable: { cpuCores: 32, memoryMb: 65_536, diskMb: 100_000 } });
+    await h.settle();
+    const [placed] = await h.instances(w.workloadId);
+    expect(placed).toMatchObject({ instanceId: waiting.instanceId, nodeId: 'large', reason: 'Scheduled' });
+    const after = (await h.store.requireWorkload('big')).status;
+    expect(after.pendingReason).toBeUndefined();
+    expect(after.conditions.some((c) => c.type === 'Schedulable')).toBe(false);
+  });
+
   it('a replicas-only change keeps every instance and its revision', async () => {
     h = new CoreHarness();
     await h.addNode('n1');
