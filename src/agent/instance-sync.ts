@@ -53,7 +53,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
 
   for (const spec of template.containers) {
     const cid = containerIdFor(instanceId, spec.name);
-    d.restarts.seed(cid, reported.get(spec.name)?.restartCount ?? 0);
+    d.restarts.seed(cid, reported.get(spec.name)?.restartCount ?? 0, reported.get(spec.name)?.lastTermination);
     let st = await statusOf(d, nodeId, cid);
 
     const livenessFailure = st?.state === 'Running' ? d.takeLivenessFailure(cid) : undefined;
@@ -81,7 +81,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
     }
 
     if (st.state === 'Running' || st.state === 'Created' || st.state === 'Starting') {
-      statuses.push({ ...st, name: spec.name, restartCount: d.restarts.restarts(cid), ready: st.state === 'Running' && d.readiness(instanceId, spec), lastTermination: reported.get(spec.name)?.lastTermination });
+      statuses.push({ ...st, name: spec.name, restartCount: d.restarts.restarts(cid), ready: st.state === 'Running' && d.readiness(instanceId, spec), lastTermination: d.restarts.lastTermination(cid) });
       continue;
     }
 
@@ -108,7 +108,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
     }
     // The restart count and backoff live on across the old container's removal.
     await removeContainer(d, nodeId, cid, 0, { keepRestarts: true });
-    d.restarts.restarted(cid);
+    d.restarts.restarted(cid, termination);
     const started = await start(d, nodeId, desired, spec, cid);
     statuses.push({ ...started, lastTermination: termination });
     d.events.normal(obj(desired), 'Restarted', `container ${spec.name} restarted (restart ${d.restarts.restarts(cid)}; last exit ${termination.reason}, code ${exitCode ?? 'unknown'})`, { workloadId: desired.workloadId, nodeId, source: `agent/${nodeId}` });

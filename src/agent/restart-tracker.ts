@@ -1,7 +1,12 @@
 import { backoffDelay, CRASH_LOOP_BACKOFF } from '../lib/backoff.js';
+import type { ContainerStatus } from '../types/instance.js';
+
+type ContainerTermination = NonNullable<ContainerStatus['lastTermination']>;
 
 interface Entry {
   restarts: number;
+  /** How the run before the current one ended. */
+  lastTermination?: ContainerTermination;
   /** Consecutive failures since the container last ran long enough to be forgiven. */
   failures: number;
   nextRetryAt?: number;
@@ -15,8 +20,12 @@ interface Entry {
 export class RestartTracker {
   private readonly entries = new Map<string, Entry>();
 
-  seed(containerId: string, restarts: number): void {
-    if (!this.entries.has(containerId)) this.entries.set(containerId, { restarts, failures: 0 });
+  seed(containerId: string, restarts: number, lastTermination?: ContainerTermination): void {
+    if (!this.entries.has(containerId)) this.entries.set(containerId, { restarts, failures: 0, lastTermination });
+  }
+
+  lastTermination(containerId: string): ContainerTermination | undefined {
+    return this.entries.get(containerId)?.lastTermination;
   }
 
   restarts(containerId: string): number {
@@ -36,9 +45,10 @@ export class RestartTracker {
     return e.nextRetryAt;
   }
 
-  restarted(containerId: string): void {
+  restarted(containerId: string, termination?: ContainerTermination): void {
     const e = this.entries.get(containerId) ?? { restarts: 0, failures: 0 };
     e.restarts++;
+    if (termination) e.lastTermination = termination;
     e.nextRetryAt = undefined;
     this.entries.set(containerId, e);
   }

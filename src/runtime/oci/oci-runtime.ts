@@ -179,7 +179,8 @@ export class OciRuntime implements ContainerRuntime {
     const found = await Promise.all(ids.map(async (id) => {
       const paths = containerPaths(this.options.dataDir, nodeId, id);
       const meta = await readMeta(paths);
-      return meta?.startedAt ? { meta, status: await statusOf(meta, paths) } : undefined;
+      // Containers never started (a create cut short) are listed too, so an agent can remove them.
+      return meta ? { meta, status: await statusOf(meta, paths) } : undefined;
     }));
     return found.filter((f) => f !== undefined).sort((a, b) => a.meta.createdAt.localeCompare(b.meta.createdAt)).map((f) => f.status);
   }
@@ -214,7 +215,10 @@ export class OciRuntime implements ContainerRuntime {
     const node = nodePaths(this.options.dataDir, nodeId);
     const runc = this.runc(nodeId);
     // `delete --force` kills a running container (SIGKILL) and removes its state and cgroup in one call.
-    await runc.delete(id).catch(() => {});
+    // It can fail for a container caught half-started (its init killed, say by the OOM killer, while
+    // runc was starting it): kill it and try again, and if runc still has it, fail without removing
+    // our files, so the container stays visible and the agent tries again.
+    if (!(await this.deleteFromRunc(runc, id))) throw new OrchestrationError('RuntimeError', `runc could not delete container ${id}; will retry`);
     const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
     // The monitor exits right after recording the exit; one that lingers (or waits on a failed create) is ended.
     if (conmonPid > 0 && !(await monitorGone(conmonPid, id, MONITOR_EXIT_WAIT_MS))) {
@@ -228,6 +232,22 @@ export class OciRuntime implements ContainerRuntime {
     await rm(paths.dir, { recursive: true, force: true });
     await rm(paths.exitCopy, { force: true });
     await rm(`${node.sockets}/${id}`, { recursive: true, force: true });
+  }
+
+  private async deleteFromRunc(runc: RuncCli, id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await runc.delete(id);
+        return true;
+      } catch (err) {
+        const listed = await runc.list().catch(() => undefined);
+        if (listed && !listed.some((c) => c.id === id)) return true;
+        this.log.warn({ container: id, attempt, err: (err as Error).message }, 'runc delete failed; killing and retrying');
+        await runc.kill(id, 'KILL').catch(() => {});
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+    return false;
   }
 
   private async image(ref: string, options: CreateContainerOptions): Promise<ImageRecord> {
