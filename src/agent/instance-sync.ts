@@ -89,7 +89,8 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
     d.containerGone(cid);
     const exitCode = st.exitCode;
     const policy = template.restartPolicy;
-    const restart = livenessFailure !== undefined || policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
+    // A container killed for failing its liveness probe is restarted by the policy like any other exit (Kubernetes does the same).
+    const restart = policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0);
     const termination = { exitCode, reason: st.reason ?? (exitCode === 0 ? 'Completed' : 'Error'), finishedAt: st.finishedAt };
     if (!restart) {
       statuses.push({ ...st, name: spec.name, restartCount: d.restarts.restarts(cid), ready: false, reason: termination.reason });

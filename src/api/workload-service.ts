@@ -99,14 +99,14 @@ export class WorkloadService {
   }
 
   private async commitChange(current: WorkloadDefinition, next: WorkloadDefinition, cause: string): Promise<WorkloadDefinition> {
-    const templateChanged = JSON.stringify(templateOf(next)) !== JSON.stringify(templateOf(current));
-    const specChanged = templateChanged || JSON.stringify(specPart(next)) !== JSON.stringify(specPart(current));
+    const templateChanged = canonicalJson(templateOf(next)) !== canonicalJson(templateOf(current));
+    const specChanged = templateChanged || canonicalJson(specPart(next)) !== canonicalJson(specPart(current));
     if (!specChanged && next.resourceVersion === current.resourceVersion) return current;
     next.generation = current.generation + (specChanged ? 1 : 0);
     const ops: WriteOp[] = [];
     if (templateChanged) {
       const revisions = await this.store.listRevisions(current.workloadId);
-      const same = revisions.find((r) => JSON.stringify(r.template) === JSON.stringify(templateOf(next)));
+      const same = revisions.find((r) => canonicalJson(r.template) === canonicalJson(templateOf(next)));
       if (same) {
         // Back to a template the workload had (an undo, or a revert by hand): its instances of that
         // revision are current again, as Kubernetes re-adopts the old ReplicaSet's pods.
@@ -132,6 +132,13 @@ export class WorkloadService {
     next.resourceVersion = String(res.revision);
     return next;
   }
+}
+
+/** JSON with object keys sorted, so equal specs compare equal whatever order their fields came in. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
 }
 
 /** Template revisions kept per workload (Kubernetes' revisionHistoryLimit default). */

@@ -12,7 +12,7 @@ import { rolloutLimits, rollingStep } from './rollout.js';
 import { selectVictims } from './victims.js';
 import { InstanceWriteBatch, type LeadershipGuard } from './write-batch.js';
 import { computeWorkloadStatus, statusChanged } from './workload-status.js';
-import { planDaemon, planJob } from './kinds.js';
+import { jobFinished, planDaemon, planJob } from './kinds.js';
 import { ReplacementBackoff } from './replacement-backoff.js';
 import { ProgressTracker } from './progress-tracker.js';
 
@@ -67,6 +67,8 @@ export class WorkloadReconciler {
     // are made; the node's agent stops them if it ever comes back.
     for (const i of instances) {
       if (!i.nodeId) continue;
+      // A job's finished records are its history (completions, exit codes): kept whatever the node.
+      if (w.kind === 'job' && (i.status === 'Succeeded' || i.status === 'Failed')) continue;
       const node = cache.nodes.get(i.nodeId);
       if (!node || node.status === 'Down') {
         batch.delete(i);
@@ -99,6 +101,7 @@ export class WorkloadReconciler {
         this.reconcileService(w, live, batch, now, requeue);
         break;
       case 'job': {
+        if (jobFinished(w)) break;
         const plan = planJob(w, reachable, this.d.clock.now());
         this.createNew(w, plan.create, batch, now, live);
         for (const i of plan.remove) this.requestDeletion(i, batch, now, plan.removeReason ?? 'JobFinished');
