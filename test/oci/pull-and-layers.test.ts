@@ -46,9 +46,19 @@ describe.skipIf(skip)('containers from pulled and layered images', () => {
     const runtime = createOciRuntime({ dataDir: join(work, runtimeDir), logger: silentLogger, images, overlay });
     await runtime.initNode(NODE);
     const id = `c-${Math.random().toString(36).slice(2, 8)}`;
-    const exited = new Promise<void>((resolve) => runtime.onExit!(() => resolve()));
+    let wake = () => {};
+    runtime.onExit!(() => wake());
     await runtime.createContainer(NODE, id, { name: 'main', image, command } as ContainerConfig, { labels: {} });
-    await exited;
+    // The exit event, with a slow look now and then in case a loaded machine delays it.
+    while ((await runtime.getContainerStatus(NODE, id)).state !== 'Stopped') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 500);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
     const out = await readAll(await runtime.logs(NODE, id, {}));
     await runtime.removeContainer(NODE, id);
     await runtime.close!();

@@ -42,7 +42,8 @@ const DEFAULT_MAX_LOG_BYTES = 64 * 1024 * 1024;
 /** How long to wait for the exit to be recorded after SIGKILL: the kernel is quick; conmon too. */
 const KILL_WAIT_MS = 10_000;
 const MONITOR_EXIT_WAIT_MS = 2_000;
-const EXIT_RECHECKS = 5;
+/** conmon's rename can lag its temp file by a while on a loaded node: look again for ~3 s, backing off. */
+const EXIT_RECHECKS = 10;
 const EXIT_RECHECK_MS = 50;
 
 export function createOciRuntime(options: OciRuntimeOptions): ContainerRuntime {
@@ -272,7 +273,7 @@ export class OciRuntime implements ContainerRuntime {
       const paths = containerPaths(this.options.dataDir, nodeId, id);
       if (this.notified.has(key) || !(await readMeta(paths))) continue;
       if (!(await readExit(paths))) {
-        if (attempt < EXIT_RECHECKS) setTimeout(() => void this.notifyExit(nodeId, id, attempt + 1), EXIT_RECHECK_MS).unref();
+        if (attempt < EXIT_RECHECKS) setTimeout(() => void this.notifyExit(nodeId, id, attempt + 1), EXIT_RECHECK_MS * (attempt + 1)).unref();
         continue;
       }
       this.notified.add(key);
