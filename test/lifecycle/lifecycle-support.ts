@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { WorkloadInstance } from '../../src/types/instance.js';
+import { silentLogger } from '../../src/types/logger.js';
+import { skipOci } from '../oci/oci-fixture.js';
 import type { ApiProcess, CliResult } from '../support/cluster.js';
 
 /**
@@ -12,6 +14,39 @@ import type { ApiProcess, CliResult } from '../support/cluster.js';
 
 /** The runtimes the rollout and liveness tests run on. OCI joins once its image support lands. */
 export const LIFECYCLE_RUNTIMES = ['process'] as const;
+
+/**
+ * A runtime the spawned server runs containers on, with the image the workloads name and what its
+ * data dir needs first. `process` ignores images; `oci` (runc) gets the busybox image built from
+ * Debian's busybox-static imported into the server's image store, so nothing is pulled.
+ */
+export interface RuntimeCase {
+  runtime: 'process' | 'oci';
+  image: string;
+  /** Containers have their own network: the host's loopback does not reach them. */
+  ownNetwork: boolean;
+  prepare(dataDir: string): Promise<void>;
+}
+
+export const PROCESS_CASE: RuntimeCase = { runtime: 'process', image: 'busybox', ownNetwork: false, prepare: async () => {} };
+
+export const OCI_CASE: RuntimeCase = {
+  runtime: 'oci',
+  image: 'localhost/busybox:1.0',
+  ownNetwork: true,
+  prepare: async (dataDir) => {
+    const { buildBusyboxImage } = await import('../support/busybox-image.js');
+    const { createImageStore } = await import('../../src/runtime/images/index.js');
+    const built = await buildBusyboxImage(join(dataDir, 'image-build'), '1.0');
+    const images = createImageStore({ root: join(dataDir, 'images'), logger: silentLogger });
+    await images.importArchive(built.archive, { name: 'localhost/busybox' });
+  },
+};
+
+/** The cases to run: process always, oci where runc and its helpers are there (skipped with a reason otherwise). */
+export function runtimeCases(suite: string): RuntimeCase[] {
+  return skipOci(`${suite} on runc`) ? [PROCESS_CASE] : [PROCESS_CASE, OCI_CASE];
+}
 
 /** Writes `spec` (JSON is YAML) next to the data dir and runs `workload apply -f` on it. */
 export async function apply(api: ApiProcess, spec: Record<string, unknown>): Promise<CliResult> {

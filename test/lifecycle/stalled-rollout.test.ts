@@ -1,22 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, removeDir, startApi, tempDir, type ApiProcess } from '../support/cluster.js';
-import { apply, LIFECYCLE_RUNTIMES, liveInstances, readyOnes, sh } from './lifecycle-support.js';
+import { apply, liveInstances, readyOnes, runtimeCases, sh, type RuntimeCase } from './lifecycle-support.js';
 
 /**
  * Revision 1 is ready at once; "broken" revisions never pass readiness. The deadline is short for a
  * test but long enough that a healthy step (start a process, pass a probe) on a loaded machine is not
  * taken for a stall: the undo rolls out under the same deadline.
  */
-function app(tag: string, broken: boolean) {
+function app(rc: RuntimeCase, tag: string, broken: boolean) {
   return {
     name: 'app',
     replicas: 4,
     progressDeadlineSeconds: 15,
+    // PID 1 of a runc container ignores SIGTERM unless it handles it: do not wait the default 30 s.
+    terminationGracePeriodSeconds: 2,
     strategy: { maxSurge: 1, maxUnavailable: 1 },
     containers: [
       {
         name: 'main',
-        image: 'busybox',
+        image: rc.image,
         env: { TAG: tag },
         command: sh('exec sleep 100000'),
         readinessProbe: { exec: { command: broken ? ['false'] : ['true'] }, periodSeconds: 1 },
@@ -25,13 +27,16 @@ function app(tag: string, broken: boolean) {
   };
 }
 
-describe.each(LIFECYCLE_RUNTIMES)('a rollout that does not progress (%s runtime)', (runtime) => {
+const cases = runtimeCases('stalled rollouts').map((c) => [c.runtime, c] as const);
+
+describe.each(cases)('a rollout that does not progress (%s runtime)', (runtime, rc) => {
   const dataDir = tempDir();
   let api: ApiProcess;
 
   beforeAll(async () => {
+    await rc.prepare(dataDir);
     api = await startApi({ dataDir, runtime });
-  });
+  }, 120_000);
   afterAll(async () => {
     await api?.cli(['workload', 'delete', 'app', '--wait']).catch(() => undefined);
     await api?.kill();
@@ -40,14 +45,14 @@ describe.each(LIFECYCLE_RUNTIMES)('a rollout that does not progress (%s runtime)
 
 
   it('stops at its progress deadline, keeps the old copies serving, and rollout undo brings the old revision back', async () => {
-    await apply(api, app('good', false));
+    await apply(api, app(rc, 'good', false));
     const good = await eventually(async () => {
       const items = await liveInstances(api, 'app');
       return readyOnes(items).length === 4 ? items : undefined;
     }, '4 ready copies of revision 1');
     expect((await api.cli(['workload', 'rollout', 'status', 'app'])).code).toBe(0);
 
-    await apply(api, app('bad', true));
+    await apply(api, app(rc, 'bad', true));
     const status = await api.cli(['workload', 'rollout', 'status', 'app', '--timeout', '90']);
     expect(status.code).not.toBe(0);
     expect(status.stderr).toMatch(/exceeded its progress deadline/);
