@@ -21,8 +21,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(args: string[] = []): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'));
+export async function startServer(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'))): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [join(DIST, 'src', 'bin', 'orchestrator-api.js'), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {

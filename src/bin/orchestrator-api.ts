@@ -31,6 +31,7 @@ const program = new Command('orchestrator-api')
   .addOption(new Option('--gossip-profile <name>', 'lan, wan or local').env('ORCHESTRATOR_GOSSIP_PROFILE').default('lan'))
   .addOption(new Option('--token <token>', 'admin token (replicas of one cluster share it); default: made at first start in the data dir').env('ORCHESTRATOR_TOKEN'))
   .addOption(new Option('--lease-ttl <seconds>', 'with etcd: leader lease TTL; a dead leader is replaced within about this long').env('ORCHESTRATOR_LEASE_TTL').default('4'))
+  .addOption(new Option('--concurrency <n>', 'instances the local node starts or stops at once').env('ORCHESTRATOR_CONCURRENCY').default('4'))
   .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('ORCHESTRATOR_LOG_LEVEL').default('info'))
   .addOption(new Option('--sqlite-sync <mode>', 'full (fsync each commit) or normal (survives process crashes only)').env('ORCHESTRATOR_SQLITE_SYNC').default('full'))
   .action(main);
@@ -68,6 +69,7 @@ async function main(opts: Record<string, string>): Promise<void> {
     const capacity = measureCapacity(dataDir);
     localAgent = {
       runtime,
+      concurrency: Number(opts.concurrency),
       node: { id: name, name, capacity, allocatable: allocatableOf(capacity), labels: parseLabels(opts.labels ? [opts.labels] : []), taints: [], runtime: runtime.name },
     };
   }
