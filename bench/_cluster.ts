@@ -22,7 +22,7 @@ export interface ServerProcess {
 }
 
 export async function startServer(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'))): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [join(DIST, 'src', 'bin', 'orchestrator-api.js'), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(DIST, 'src', 'bin', 'orchestrator-api.js'), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr!.setEncoding('utf8').on('data', (c: string) => {

@@ -27,6 +27,7 @@ interface Scenario {
 
 const SCENARIOS: Record<string, Scenario> = {
   tiny: { name: 'tiny', nodes: 100, workloads: 50, replicas: 20, mix: true },
+  medium: { name: 'medium', nodes: 200, workloads: 200, replicas: 100, mix: false },
   small: { name: 'small', nodes: 1000, workloads: 1000, replicas: 100, mix: false },
   large: { name: 'large', nodes: 5000, workloads: 1500, replicas: 100, mix: true },
 };

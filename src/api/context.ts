@@ -29,6 +29,11 @@ export interface ControlPlaneInfo {
   replicas(): Promise<Array<{ id: string; address?: string }>>;
   /** Orchestrator figures, when this replica runs one. */
   stats?(): Record<string, number>;
+  /**
+   * Objects of the cluster as this replica's watch-fed cache holds them, so `cluster info` need not
+   * read (and decode) every instance from the store on each call.
+   */
+  objects?(): { nodes: Iterable<Node>; workloads: Iterable<{ workloadId: string }>; instances: Iterable<WorkloadInstance> };
   /** Scheduler explanation of where a workload's next instance could go (`workload explain`). */
   explain?(workloadId: string): Promise<unknown>;
 }

@@ -28,7 +28,7 @@ export class WatchHub {
   constructor(
     startRevision: number,
     /** Events kept for resuming watches; older starts get `Gone`. */
-    private readonly maxHistoryEvents = 200_000,
+    private readonly maxHistoryEvents = 50_000,
   ) {
     this.compactedThrough = startRevision;
   }

@@ -13,13 +13,17 @@ export function systemRoutes(r: RouteRegistry, ctx: ApiContext, openapi: () => o
   });
 
   r.add({ method: 'GET', url: '/api/v1/cluster', tag: 'cluster', summary: 'Cluster overview: control plane, store, nodes, workloads, instances', response: { status: 200, description: 'cluster info' } }, async () => {
-    const [nodes, workloads, instances, replicas, revision] = await Promise.all([
-      ctx.store.nodes.listAll(),
-      ctx.store.workloads.listAll(),
-      ctx.store.instances.listAll(),
+    const cached = ctx.info.objects?.();
+    const [nodeList, workloadList, instanceList, replicas, revision] = await Promise.all([
+      cached ? [...cached.nodes] : ctx.store.nodes.listAll().then((r) => r.items),
+      cached ? [...cached.workloads] : ctx.store.workloads.listAll().then((r) => r.items),
+      cached ? [...cached.instances] : ctx.store.instances.listAll().then((r) => r.items),
       ctx.info.replicas(),
       ctx.store.kv.revision(),
     ]);
+    const nodes = { items: nodeList };
+    const workloads = { items: workloadList };
+    const instances = { items: instanceList };
     const byStatus: Record<string, number> = {};
     for (const i of instances.items) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
     const nodeStatus: Record<string, number> = {};
