@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiClient as Client } from '../api/client.js';
+import { writeExecFrames } from '../api/exec-frames.js';
 import { OrchestrationError } from '../types/errors.js';
 import type { Logger } from '../types/logger.js';
 import type { Agent } from './agent.js';
@@ -54,11 +55,7 @@ export class AgentServer {
         req.on('close', () => abort.abort());
         const session = await this.agent.exec(id, body.container, body.command, { signal: abort.signal });
         res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-        const frame = (stream: string) => (chunk: Buffer) => res.write(JSON.stringify({ stream, data: chunk.toString('base64') }) + '\n');
-        session.stdout.on('data', frame('stdout'));
-        session.stderr.on('data', frame('stderr'));
-        const code = await session.exitCode;
-        res.end(JSON.stringify({ exitCode: code }) + '\n');
+        await writeExecFrames(session, res);
         return;
       }
       throw new OrchestrationError('NotFound', `no route ${req.method} ${url.pathname}`);

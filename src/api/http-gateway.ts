@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { ApiClient } from './client.js';
+import { readExecFrames } from './exec-frames.js';
 import type { NodeGateway } from './context.js';
 import type { ExecOptions, ExecSession, LogOptions } from '../runtime/container-runtime.js';
 import { OrchestrationError } from '../types/errors.js';
@@ -25,29 +26,12 @@ export class HttpGateway implements NodeGateway {
     options.signal?.addEventListener('abort', () => res.destroy());
     const stdout = new Readable({ read() {} });
     const stderr = new Readable({ read() {} });
-    const exitCode = new Promise<number>((resolve) => {
-      let buf = '';
-      let code = 1;
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let idx: number;
-        while ((idx = buf.indexOf('\n')) >= 0) {
-          const frame = JSON.parse(buf.slice(0, idx)) as { stream?: string; data?: string; exitCode?: number };
-          buf = buf.slice(idx + 1);
-          if (frame.stream === 'stdout') stdout.push(Buffer.from(frame.data!, 'base64'));
-          else if (frame.stream === 'stderr') stderr.push(Buffer.from(frame.data!, 'base64'));
-          else if (frame.exitCode !== undefined) code = frame.exitCode;
-        }
-      });
-      const done = () => {
+    const exitCode = readExecFrames(res, (stream, data) => (stream === 'stdout' ? stdout : stderr).push(data))
+      .catch(() => 1)
+      .finally(() => {
         stdout.push(null);
         stderr.push(null);
-        resolve(code);
-      };
-      res.on('end', done);
-      res.on('error', done);
-    });
+      });
     return { stdout, stderr, exitCode };
   }
 

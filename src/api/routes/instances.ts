@@ -1,5 +1,6 @@
 import { OrchestrationError } from '../../types/errors.js';
 import type { InstanceStatusReport } from '../../types/instance.js';
+import { writeExecFrames } from '../exec-frames.js';
 import { requireAdmin, requireNodeAccess } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
@@ -95,13 +96,7 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       req.raw.on('close', () => abort.abort());
-      const frame = (stream: string) => (chunk: Buffer) => res.write(JSON.stringify({ stream, data: chunk.toString('base64') }) + '\n');
-      session.stdout.on('data', frame('stdout'));
-      session.stderr.on('data', frame('stderr'));
-      const ended = (s: NodeJS.ReadableStream) => new Promise<void>((resolve) => (s.readable === false ? resolve() : s.once('end', resolve).once('close', resolve)));
-      const exitCode = await session.exitCode;
-      await Promise.race([Promise.all([ended(session.stdout), ended(session.stderr)]), new Promise((r) => setTimeout(r, 2000))]);
-      res.end(JSON.stringify({ exitCode }) + '\n');
+      await writeExecFrames(session, res);
     },
   );
 }

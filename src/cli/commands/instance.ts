@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../api/client.js';
+import { readExecFrames } from '../../api/exec-frames.js';
 import type { WorkloadInstance } from '../../types/instance.js';
 import { age, describeBlock, parseFormat, printList, table, UsageError } from '../output.js';
 import { eventsTable, watchTable } from './shared.js';
@@ -86,21 +87,5 @@ export async function exec(c: ApiClient, ref: string, command: string[], opts: {
     return mod.interactiveExec(c, ref, command, opts);
   }
   const res = await c.stream('POST', `/api/v1/instances/${encodeURIComponent(ref)}/exec`, { command, container: opts.container });
-  let buf = '';
-  let exitCode = 1;
-  res.setEncoding('utf8');
-  for await (const chunk of res) {
-    buf += chunk as string;
-    let idx: number;
-    while ((idx = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, idx);
-      buf = buf.slice(idx + 1);
-      if (!line) continue;
-      const frame = JSON.parse(line) as { stream?: string; data?: string; exitCode?: number; error?: string };
-      if (frame.stream === 'stdout') process.stdout.write(Buffer.from(frame.data!, 'base64'));
-      else if (frame.stream === 'stderr') process.stderr.write(Buffer.from(frame.data!, 'base64'));
-      else if (frame.exitCode !== undefined) exitCode = frame.exitCode;
-    }
-  }
-  return exitCode;
+  return readExecFrames(res, (stream, data) => (stream === 'stdout' ? process.stdout : process.stderr).write(data));
 }

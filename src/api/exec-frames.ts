@@ -1,0 +1,40 @@
+import type { Readable } from 'node:stream';
+import type { ExecSession } from '../runtime/container-runtime.js';
+
+/**
+ * The wire form of a non-interactive exec, shared by the API, the agent's server and their
+ * clients: NDJSON lines `{"stream":"stdout"|"stderr","data":"<base64>"}`, then one `{"exitCode":N}`.
+ */
+export type ExecFrame = { stream: 'stdout' | 'stderr'; data: string } | { exitCode: number };
+
+/** Writes a session's output as frames to `out`, and the exit code last, once both streams ended. */
+export async function writeExecFrames(session: ExecSession, out: NodeJS.WritableStream & { end(chunk?: string): unknown }): Promise<void> {
+  const frame = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => out.write(JSON.stringify({ stream, data: chunk.toString('base64') }) + '\n');
+  session.stdout.on('data', frame('stdout'));
+  session.stderr.on('data', frame('stderr'));
+  const ended = (s: Readable) => new Promise<void>((resolve) => (s.readable === false ? resolve() : s.once('end', resolve).once('close', resolve)));
+  const exitCode = await session.exitCode;
+  // Output still in flight when the process exits is sent first (bounded: a stream a grandchild holds open is not waited for).
+  await Promise.race([Promise.all([ended(session.stdout), ended(session.stderr)]), new Promise((r) => setTimeout(r, 2000))]);
+  out.end(JSON.stringify({ exitCode }) + '\n');
+}
+
+/** Reads frames from `input`, handing each output chunk over; resolves with the exit code (1 if none came). */
+export async function readExecFrames(input: Readable, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+  let buf = '';
+  let exitCode = 1;
+  input.setEncoding('utf8');
+  for await (const chunk of input) {
+    buf += chunk as string;
+    let idx: number;
+    while ((idx = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, idx);
+      buf = buf.slice(idx + 1);
+      if (!line) continue;
+      const frame = JSON.parse(line) as ExecFrame;
+      if ('exitCode' in frame) exitCode = frame.exitCode;
+      else onOutput(frame.stream, Buffer.from(frame.data, 'base64'));
+    }
+  }
+  return exitCode;
+}
