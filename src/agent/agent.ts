@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ApiClient } from '../api/client.js';
+import type { NodeImages } from '../api/context.js';
 import { EventRecorder } from '../lib/event-recorder.js';
 import { WorkQueue } from '../lib/work-queue.js';
 import { CONTAINER_LABELS, containerIdFor, type ContainerRuntime, type ExecOptions, type ExecSession, type LogOptions } from '../runtime/container-runtime.js';
@@ -29,6 +30,8 @@ export interface AgentOptions {
   resyncMs?: number;
   /** Instances synced at once. */
   concurrency?: number;
+  /** The runtime's image store, for the image commands (OCI runtime). */
+  images?: NodeImages;
 }
 
 /**
@@ -79,6 +82,10 @@ export class Agent {
       this.log.warn({ instance: id, err: err instanceof Error ? err.message : String(err) }, 'instance sync failed; will retry'),
     );
     this.runtime.onExit?.((_node, cid) => this.queue.add(instanceOf(cid)));
+  }
+
+  get images(): NodeImages | undefined {
+    return this.opts.images;
   }
 
   get nodes(): string[] {
@@ -221,6 +228,7 @@ export class Agent {
         containerGone: (cid) => this.probes.containerGone(cid),
         takeLivenessFailure: (cid) => this.probes.takeLivenessFailure(cid),
         preStop: (node, cid, spec, graceMs) => this.preStop(node, cid, spec, graceMs),
+        progress: (report) => this.reporter.report(report),
       },
       nodeId,
       instanceId,

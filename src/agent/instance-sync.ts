@@ -22,6 +22,8 @@ export interface SyncDeps {
   containerGone(containerId: string): void;
   /** Liveness verdicts: containers whose liveness probe failed and must be restarted. */
   takeLivenessFailure(containerId: string): string | undefined;
+  /** Reports an instance's state while a slow step runs (an image pull), before the sync ends. */
+  progress?(report: InstanceStatusReport): void;
   /** Runs the pre-stop hook of a container, if it has one, within the grace period. */
   preStop(nodeId: string, containerId: string, container: ContainerConfig | undefined, gracePeriodMs: number): Promise<void>;
 }
@@ -129,7 +131,11 @@ async function start(d: SyncDeps, nodeId: string, inst: WorkloadInstance, spec: 
     await d.runtime.createContainer(nodeId, cid, spec, {
       labels,
       hostname: inst.name,
-      onProgress: (p) => d.events.normal(obj(inst), p.phase === 'pulled' ? 'Pulled' : 'Pulling', p.message, { workloadId: inst.workloadId, nodeId, source: `agent/${nodeId}` }),
+      onProgress: (p) => {
+        d.events.normal(obj(inst), p.phase === 'pulled' ? 'Pulled' : 'Pulling', p.message, { workloadId: inst.workloadId, nodeId, source: `agent/${nodeId}` });
+        // While the image arrives the instance waits in Pending and says so.
+        if (p.phase !== 'pulled') d.progress?.({ instanceId: inst.instanceId, status: 'Pending', ready: false, containers: inst.containers, reason: 'ImagePulling', message: `container ${spec.name}: ${p.message}` });
+      },
     });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { NodeGateway } from '../api/context.js';
+import type { NodeGateway, NodeImages } from '../api/context.js';
 import type { ExecOptions, ExecSession, LogOptions } from '../runtime/container-runtime.js';
 import { OrchestrationError } from '../types/errors.js';
 import type { WorkloadInstance } from '../types/instance.js';
@@ -17,6 +17,13 @@ export class LocalGateway implements NodeGateway {
 
   add(agent: Agent): void {
     for (const id of agent.nodes) this.agents.set(id, agent);
+  }
+
+  images(node: Node): NodeImages {
+    const images = this.agents.get(node.id)?.images;
+    if (images) return images;
+    if (this.fallback?.images) return this.fallback.images(node);
+    throw new OrchestrationError('InvalidInput', `node ${node.name} has no image store here (its runtime is ${node.runtime ?? 'unknown'}; images are for the OCI runtime, and this version reaches only in-process nodes' stores)`);
   }
 
   logs(node: Node, instance: WorkloadInstance, container: string, options: LogOptions): Promise<Readable> {

@@ -68,6 +68,22 @@ export class ApiClient {
     return res;
   }
 
+  /** Sends a file's bytes as the request body (image archives); returns the parsed JSON answer. */
+  async upload<T>(path: string, body: NodeJS.ReadableStream, contentType: string, size?: number): Promise<T> {
+    const url = new URL(this.server + path);
+    const headers: http.OutgoingHttpHeaders = { accept: 'application/json', 'content-type': contentType };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (size !== undefined) headers['content-length'] = size;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = this.mod.request(url, { method: 'POST', headers, agent: this.agent }, resolve);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(new OrchestrationError('ClusterError', `cannot reach the orchestrator API at ${this.server}: ${err.code ?? err.message}`, { cause: err })));
+      body.pipe(req);
+    });
+    const text = await readAll(res);
+    if (res.statusCode! >= 400) throw errorFrom(res.statusCode!, text, `POST ${path}`);
+    return JSON.parse(text) as T;
+  }
+
   /** Follows a watch stream (server-sent events) until closed or the server ends it. */
   watch<T>(path: string, sinceRevision: number | undefined, query: Record<string, string | undefined>, handlers: WatchHandlers<T>): { close(): void } {
     let closed = false;

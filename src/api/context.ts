@@ -15,7 +15,17 @@ import type { WorkloadService } from './workload-service.js';
  * Reaches the agent that runs an instance, for what only it can do (logs, exec). In-process agents
  * are called directly; remote ones over HTTP at the node's address.
  */
+/** A node's image store, as the image commands reach it (the OCI runtime's store). */
+export interface NodeImages {
+  list(): Promise<Array<{ ref: string; digest: string; size: number; createdAt: string }>>;
+  pull(ref: string, options: { onProgress?: (p: { phase: string; message: string; done?: number; total?: number }) => void; signal?: AbortSignal }): Promise<{ ref: string; digest: string }>;
+  importArchive(path: string): Promise<Array<{ ref: string; digest: string }>>;
+  remove(ref: string): Promise<void>;
+}
+
 export interface NodeGateway {
+  /** The node's image store, where its runtime has one and the agent is reachable for it. */
+  images?(node: Node): NodeImages;
   logs(node: Node, instance: WorkloadInstance, container: string, options: LogOptions): Promise<Readable>;
   exec(node: Node, instance: WorkloadInstance, container: string, command: string[], options: ExecOptions): Promise<ExecSession>;
 }

@@ -5,6 +5,7 @@ import type { ApiContext } from './context.js';
 import { errorHandler } from './errors.js';
 import { RouteRegistry } from './route-registry.js';
 import { eventRoutes } from './routes/events.js';
+import { imageRoutes } from './routes/images.js';
 import { instanceRoutes } from './routes/instances.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { systemRoutes } from './routes/system.js';
@@ -28,6 +29,9 @@ export function buildApiServer(ctx: ApiContext, options: ApiServerOptions = {}):
     }
   });
 
+  // Image archives arrive as a raw stream; the route spools them to a temp file, with its own limit.
+  app.addContentTypeParser('application/x-tar', { bodyLimit: 8 * 1024 * 1024 * 1024 }, (_req, payload, done) => done(null, payload));
+
   app.setErrorHandler(errorHandler(ctx.log));
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send(new OrchestrationError('NotFound', `no route ${req.method} ${req.url.split('?')[0]}`).toBody());
@@ -48,5 +52,6 @@ export function buildApiServer(ctx: ApiContext, options: ApiServerOptions = {}):
   instanceRoutes(registry, ctx);
   eventRoutes(registry, ctx);
   systemRoutes(registry, ctx, openapi);
+  imageRoutes(registry, ctx);
   return app;
 }

@@ -5,7 +5,7 @@ import { Agent } from '../agent/agent.js';
 import { LocalGateway } from '../agent/local-gateway.js';
 import { Authenticator, ensureAdminToken } from '../api/auth.js';
 import { ApiClient } from '../api/client.js';
-import type { ControlPlaneInfo, NodeGateway } from '../api/context.js';
+import type { ControlPlaneInfo, NodeGateway, NodeImages } from '../api/context.js';
 import { HttpGateway } from '../api/http-gateway.js';
 import { InstanceService } from '../api/instance-service.js';
 import { Metrics } from '../api/metrics.js';
@@ -40,7 +40,7 @@ export interface ControlPlaneOptions {
   log: Logger;
   scheduler?: SchedulerName;
   /** Runs the local node's agent in this process with this runtime (the single-machine cluster). */
-  localAgent?: { runtime: ContainerRuntime; node: NodeRegistration & { id: string }; concurrency?: number };
+  localAgent?: { runtime: ContainerRuntime; node: NodeRegistration & { id: string }; concurrency?: number; images?: NodeImages };
   /** Builds this replica's leader elector once its URL is known (default: always leader). */
   elector?: (url: string) => LeaderElector;
   clusterManager?: (store: ClusterStore) => ClusterManager;
@@ -142,7 +142,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   let client: ApiClient | undefined;
   if (o.localAgent) {
     client = new ApiClient({ server: url, token: adminToken });
-    agent = new Agent({ client, runtime: o.localAgent.runtime, nodes: [{ ...o.localAgent.node, address: url }], log, concurrency: o.localAgent.concurrency });
+    agent = new Agent({ client, runtime: o.localAgent.runtime, nodes: [{ ...o.localAgent.node, address: url }], log, concurrency: o.localAgent.concurrency, images: o.localAgent.images });
     gateway.add(agent);
     await agent.start();
   }

@@ -64,11 +64,12 @@ async function main(opts: Record<string, string>): Promise<void> {
 
   let localAgent;
   if (opts.runtime !== 'none') {
-    const { runtime } = await openRuntime(opts.runtime, dataDir, log);
+    const { runtime, images } = await openRuntime(opts.runtime, dataDir, log);
     const name = opts.nodeName ?? envFor('node-name') ?? defaultNodeName();
     const capacity = measureCapacity(dataDir);
     localAgent = {
       runtime,
+      images,
       concurrency: Number(opts.concurrency),
       node: { id: name, name, capacity, allocatable: allocatableOf(capacity), labels: parseLabels(opts.labels ? [opts.labels] : []), taints: [], runtime: runtime.name },
     };

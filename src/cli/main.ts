@@ -73,6 +73,12 @@ export function buildProgram(): Command {
     .option('-t, --tty', 'allocate a terminal')
     .action(run(async () => (await import('./commands/instance.js')).exec));
 
+  const image = program.command('image').alias('images').description('Images in a node\'s store (OCI runtime)');
+  image.command('list').alias('ls').description('List images').option('--node <node>', 'which node (default: the one with an image store)').addOption(output()).action(run(async () => (await import('./commands/image.js')).list));
+  image.command('pull <ref>').description('Pull an image, showing progress').option('--node <node>', 'which node').action(run(async () => (await import('./commands/image.js')).pull));
+  image.command('import <file>').description('Import an OCI archive or a docker save tarball').option('--node <node>', 'which node').action(run(async () => (await import('./commands/image.js')).importArchive));
+  image.command('rm <ref>').description('Remove an image (refused while a container uses it)').option('--node <node>', 'which node').action(run(async () => (await import('./commands/image.js')).remove));
+
   program.command('events').description('Cluster events, newest last').option('--workload <workload>', 'only this workload and its instances').option('--for <object>', 'only this object').option('-w, --watch', 'keep watching').option('--limit <n>', 'at most the last N', '100').addOption(output()).action(run(async () => (await import('./commands/events.js')).events));
 
   const cluster = program.command('cluster').description('The cluster as a whole');

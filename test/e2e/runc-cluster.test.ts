@@ -20,6 +20,7 @@ describe.skipIf(skip)('a cluster of runc containers', () => {
   let registry: RegistryHandle;
   let api: ApiProcess;
   let image: string;
+  let archive: string;
   const runcRoot = () => join(dir, 'cp', 'runtime', 'oci', 'nodes', node, 'runc');
   const runcList = (): Array<{ id: string; status: string; pid: number }> => {
     if (!existsSync(runcRoot())) return [];
@@ -30,6 +31,7 @@ describe.skipIf(skip)('a cluster of runc containers', () => {
     registry = await startRegistry();
     const built = await buildBusyboxImage(join(dir, 'image'), 'e2e');
     image = `${registry.host}/busybox:e2e`;
+    archive = built.archive;
     await pushWithSkopeo(built.layoutDir, "e2e", image);
     api = await startApi({ dataDir: join(dir, 'cp'), runtime: 'oci', args: ['--node-name', node] });
   }, 120_000);
@@ -58,6 +60,24 @@ describe.skipIf(skip)('a cluster of runc containers', () => {
     expect(running.map((c) => c.id).sort()).toEqual(items.map((i) => i.containers[0].containerId).sort());
     const events = await api.cli(['events', '--workload', 'web']);
     expect(events.stdout).toMatch(/Pull/);
+  });
+
+  it('lists, pulls with progress, imports and guards images through the CLI', async () => {
+    const listed = await api.cli(['image', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(image);
+    const pulled = await api.cli(['image', 'pull', image]);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stdout).toContain(`${image} pulled to ${node}`);
+    const imported = await api.cli(['image', 'import', archive]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/imported to runc-node/);
+    const inUse = await api.cli(['image', 'rm', image]);
+    expect(inUse.code).toBe(1);
+    expect(inUse.stderr).toMatch(/in use|used by/i);
+    const missing = await api.cli(['image', 'pull', `${registry.host}/no-such:tag`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/ImagePullError: not found/);
   });
 
   it('shows what a container printed, and runs exec with its output and exit code', async () => {
