@@ -182,8 +182,12 @@ export class Agent {
     this.watch = this.client.watch<WorkloadInstance>('/api/v1/instances', this.revision, single ? { node: single } : {}, {
       onEvent: (type, inst, rev) => {
         this.revision = Math.max(this.revision, rev);
-        if (type === 'PUT' && this.nodeIds.has(inst.nodeId)) this.desired.set(inst.instanceId, inst);
-        else if (this.desired.has(inst.instanceId) || this.known.has(inst.instanceId)) this.desired.delete(inst.instanceId);
+        if (type === 'PUT' && this.nodeIds.has(inst.nodeId)) {
+          const prev = this.desired.get(inst.instanceId);
+          this.desired.set(inst.instanceId, inst);
+          // The echo of our own status report changes nothing we act on: no need to sync again.
+          if (prev && prev.nodeId === inst.nodeId && prev.revision === inst.revision && prev.deletionRequestedAt === inst.deletionRequestedAt) return;
+        } else if (this.desired.has(inst.instanceId) || this.known.has(inst.instanceId)) this.desired.delete(inst.instanceId);
         else return;
         this.queue.add(inst.instanceId);
       },
