@@ -86,7 +86,7 @@ async function main(opts: Record<string, string>): Promise<void> {
       `  node:    ${localAgent ? `${localAgent.node.name} (${localAgent.runtime.name} runtime, ${localAgent.node.capacity.cpuCores} cores, ${localAgent.node.capacity.memoryMb} MB)` : 'none (control plane only)'}\n` +
       `  token:   ${join(dataDir, 'admin.token')}\n` +
       (cp.gossipAddress ? `  gossip:  ${cp.gossipAddress} (agents: --join ${cp.gossipAddress})\n` : '') +
-      `  try:     npx orchestrator-cli cluster info\n`,
+      `  try:     node dist/src/bin/orchestrator-cli.js cluster info   (or orchestrator-cli after npm link)\n`,
   );
 
   let stopping = false;
