@@ -148,5 +148,5 @@ export class EtcdWatch implements Watcher {
 function transient(err: unknown): boolean {
   if (err instanceof GRPCUnavailableError || (err as { code?: unknown })?.code === 14) return true;
   if (err instanceof OrchestrationError) return err.code === 'Unavailable';
-  return err instanceof Error && /no leader|leader changed|stream ended|Connection dropped|ECONNREFUSED/.test(err.message);
+  return err instanceof Error && /no leader|leader changed|stream ended|Connection dropped|ECONNREFUSED|member cooling down/.test(err.message);
 }

@@ -26,7 +26,11 @@ function raw(url: string, method: string, path: string, body: string | Buffer | 
         resolve({ status: res.statusCode!, body: parsed });
       });
     });
-    req.on('error', reject);
+    // A server refusing an oversized body may close the socket while we are still writing it: the
+    // answer it sent first is what counts, so a write error only fails once no answer has come.
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (err) => setTimeout(() => (answered ? undefined : reject(err)), 500));
     req.end(body);
   });
 }
