@@ -19,10 +19,9 @@ export async function writeExecFrames(session: ExecSession, out: NodeJS.Writable
   out.end(JSON.stringify({ exitCode }) + '\n');
 }
 
-/** Reads frames from `input`, handing each output chunk over; resolves with the exit code (1 if none came). */
-export async function readExecFrames(input: Readable, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+/** The JSON values of an NDJSON stream, one per line, as they arrive. */
+export async function* ndjson<T>(input: Readable): AsyncGenerator<T> {
   let buf = '';
-  let exitCode = 1;
   input.setEncoding('utf8');
   for await (const chunk of input) {
     buf += chunk as string;
@@ -30,11 +29,17 @@ export async function readExecFrames(input: Readable, onOutput: (stream: 'stdout
     while ((idx = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, idx);
       buf = buf.slice(idx + 1);
-      if (!line) continue;
-      const frame = JSON.parse(line) as ExecFrame;
-      if ('exitCode' in frame) exitCode = frame.exitCode;
-      else onOutput(frame.stream, Buffer.from(frame.data, 'base64'));
+      if (line) yield JSON.parse(line) as T;
     }
+  }
+}
+
+/** Reads frames from `input`, handing each output chunk over; resolves with the exit code (1 if none came). */
+export async function readExecFrames(input: Readable, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<number> {
+  let exitCode = 1;
+  for await (const frame of ndjson<ExecFrame>(input)) {
+    if ('exitCode' in frame) exitCode = frame.exitCode;
+    else onOutput(frame.stream, Buffer.from(frame.data, 'base64'));
   }
   return exitCode;
 }

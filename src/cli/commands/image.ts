@@ -1,4 +1,5 @@
 import type { ApiClient } from '../../api/client.js';
+import { ndjson } from '../../api/exec-frames.js';
 import type { Node } from '../../types/node.js';
 import { age, parseFormat, printList, UsageError } from '../output.js';
 
@@ -23,24 +24,17 @@ export async function list(c: ApiClient, opts: Opts): Promise<void> {
 export async function pull(c: ApiClient, ref: string, opts: Opts): Promise<number> {
   const node = await targetNode(c, opts);
   const res = await c.stream('POST', `/api/v1/nodes/${encodeURIComponent(node.id)}/images/pull`, { ref });
-  let buf = '';
   let code = 1;
-  res.setEncoding('utf8');
-  for await (const chunk of res) {
-    buf += chunk as string;
-    let idx: number;
-    while ((idx = buf.indexOf('\n')) >= 0) {
-      const line = JSON.parse(buf.slice(0, idx)) as { progress?: { message: string; done?: number; total?: number }; image?: { ref: string; digest: string }; error?: { message: string } };
-      buf = buf.slice(idx + 1);
-      if (line.progress) {
-        const p = line.progress;
-        const pct = p.total ? ` ${Math.round((100 * (p.done ?? 0)) / p.total)}%` : '';
-        process.stderr.write(`${p.message}${pct}\n`);
-      } else if (line.image) {
-        process.stdout.write(`${line.image.ref} pulled to ${node.name} (${line.image.digest})\n`);
-        code = 0;
-      } else if (line.error) process.stderr.write(`error: ${line.error.message}\n`);
-    }
+  type Line = { progress?: { message: string; done?: number; total?: number }; image?: { ref: string; digest: string }; error?: { message: string } };
+  for await (const line of ndjson<Line>(res)) {
+    if (line.progress) {
+      const p = line.progress;
+      const pct = p.total ? ` ${Math.round((100 * (p.done ?? 0)) / p.total)}%` : '';
+      process.stderr.write(`${p.message}${pct}\n`);
+    } else if (line.image) {
+      process.stdout.write(`${line.image.ref} pulled to ${node.name} (${line.image.digest})\n`);
+      code = 0;
+    } else if (line.error) process.stderr.write(`error: ${line.error.message}\n`);
   }
   return code;
 }
