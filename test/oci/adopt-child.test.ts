@@ -11,6 +11,7 @@ import { silentLogger } from '../../src/types/logger.js';
  * ORCH_OCI_ADOPT_DIR it has nothing to do.
  */
 const dir = process.env.ORCH_OCI_ADOPT_DIR;
+if (!dir) process.stderr.write('SKIP adopt-child: a fixture that oci-runtime.test.ts runs as its own process (with ORCH_OCI_ADOPT_DIR); nothing to do alone\n');
 
 describe.skipIf(!dir)('agent process that starts containers and goes away', () => {
   it('starts a ticker and a container that exits 4 a second later', async () => {
