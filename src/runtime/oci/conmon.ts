@@ -40,6 +40,9 @@ export async function startMonitor(conmon: string, runtime: string, runtimeRoot:
   const child = spawn(conmon, args, {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
     env: { _OCI_SYNCPIPE: '3', PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    // conmon also drops an `oom` marker in its working directory (CRI-O runs it in the bundle):
+    // run it there too, so the marker stays with the container and not wherever the agent started.
+    cwd: paths.bundle,
     detached: true,
   });
   child.unref();
