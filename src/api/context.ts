@@ -43,7 +43,7 @@ export interface ControlPlaneInfo {
    * Objects of the cluster as this replica's watch-fed cache holds them, so `cluster info` need not
    * read (and decode) every instance from the store on each call.
    */
-  objects?(): { nodes: Iterable<Node>; workloads: Iterable<{ workloadId: string }>; instances: Iterable<WorkloadInstance> };
+  objects?(): { nodes: Iterable<Node>; workloads: Iterable<{ workloadId: string }>; instances: Iterable<WorkloadInstance> } | undefined;
   /** Scheduler explanation of where a workload's next instance could go (`workload explain`). */
   explain?(workloadId: string): Promise<unknown>;
 }

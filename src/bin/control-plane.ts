@@ -112,7 +112,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     leader: () => elector.leaderInfo(),
     replicas: () => elector.replicas(),
     stats: () => ({ ...orchestrator.stats(), leader: elector.isLeader() ? 1 : 0 }),
-    objects: () => ({ nodes: orchestrator.cache.nodes.values(), workloads: orchestrator.cache.workloads.values(), instances: orchestrator.cache.instances.values() }),
+    // Until the cache has listed the store (the first moments after start), the store is asked.
+    objects: () => (orchestrator.cache.instances.hasSynced ? { nodes: orchestrator.cache.nodes.values(), workloads: orchestrator.cache.workloads.values(), instances: orchestrator.cache.instances.values() } : undefined),
     explain: async (workloadId) => {
       const request = orchestrator.scheduleRequestFor(workloadId);
       if (!request) throw OrchestrationError.notFound('workload', workloadId);

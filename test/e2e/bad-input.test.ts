@@ -26,12 +26,16 @@ function raw(url: string, method: string, path: string, body: string | Buffer | 
         resolve({ status: res.statusCode!, body: parsed });
       });
     });
-    // A server refusing an oversized body may close the socket while we are still writing it: the
-    // answer it sent first is what counts, so a write error only fails once no answer has come.
+    // A server refusing an oversized body answers from the Content-Length and closes the socket:
+    // send the headers first and the body only if no answer came, so the answer is always read.
     let answered = false;
     req.on('response', () => (answered = true));
     req.on('error', (err) => setTimeout(() => (answered ? undefined : reject(err)), 500));
-    req.end(body);
+    if (body !== undefined && body.length > 1024 * 1024) {
+      req.setHeader('content-length', Buffer.byteLength(body));
+      req.flushHeaders();
+      setTimeout(() => (answered ? req.destroy() : req.end(body)), 2000);
+    } else req.end(body);
   });
 }
 

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OrchestrationError } from '../../types/errors.js';
 
@@ -61,7 +61,20 @@ export function containerPaths(dataDir: string, nodeId: string, id: string) {
 export type ContainerPaths = ReturnType<typeof containerPaths>;
 
 export async function readMeta(paths: ContainerPaths): Promise<ContainerMeta | undefined> {
-  return readFile(paths.meta, 'utf8').then((s) => JSON.parse(s) as ContainerMeta, () => undefined);
+  const text = await readFile(paths.meta, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as ContainerMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces the metadata file whole (write, then rename), so a reader never sees half of it. */
+export async function writeMeta(paths: ContainerPaths, meta: ContainerMeta): Promise<void> {
+  const tmp = `${paths.meta}.tmp`;
+  await writeFile(tmp, JSON.stringify(meta));
+  await rename(tmp, paths.meta);
 }
 
 /** The container's exit as conmon recorded it, or undefined while it runs. */

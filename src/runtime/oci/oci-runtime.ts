@@ -10,7 +10,7 @@ import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions
 import type { ImageStore } from '../images/image-store.js';
 import type { ImageRecord } from '../images/image-types.js';
 import { startMonitor } from './conmon.js';
-import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, type ContainerMeta } from './container-files.js';
+import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, writeMeta, type ContainerMeta } from './container-files.js';
 import { readLog } from './container-logs.js';
 import { checkMounts, resolveUser, workingDirOf, writeEtcFiles } from './container-setup.js';
 import { statusOf } from './container-status.js';
@@ -124,7 +124,7 @@ export class OciRuntime implements ContainerRuntime {
       const spec = buildSpec({ config, image: image.config, hostname, process: { args, env: composeEnv(config, image.config, hostname), cwd, ...user }, etcFiles, cgroupsPath, rootMount: rootfs.rootMount, nofile: this.nofile });
       await writeFile(paths.config, JSON.stringify(spec));
       const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfs.mode };
-      await writeFile(paths.meta, JSON.stringify(meta));
+      await writeMeta(paths, meta);
       await mkdir(paths.persist);
       const prepared = performance.now();
       const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
@@ -135,7 +135,7 @@ export class OciRuntime implements ContainerRuntime {
       const created = performance.now();
       await this.runc(nodeId).start(id);
       const started = performance.now();
-      await writeFile(paths.meta, JSON.stringify({ ...meta, pid, pidStart, startedAt } satisfies ContainerMeta));
+      await writeMeta(paths, { ...meta, pid, pidStart, startedAt } satisfies ContainerMeta);
       const ms = (a: number, b: number) => Math.round(b - a);
       this.log.info({ node: nodeId, container: id, image: image.ref, pid, prepareMs: ms(began, prepared), createMs: ms(prepared, created), startMs: ms(created, started) }, 'container started');
       return id;
