@@ -14,7 +14,7 @@ describe.skipIf(skip)('EtcdStateStore on a 3-member etcd losing members', () => 
 
   beforeAll(async () => {
     cluster = await EtcdCluster.start({ members: 3 });
-    store = await EtcdStateStore.open(`${cluster.url('/degraded')}?timeout=3000`);
+    store = await EtcdStateStore.open(`${cluster.url("/degraded")}?timeout=6000`);
   });
   afterAll(async () => {
     await store?.close();
