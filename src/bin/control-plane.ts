@@ -99,8 +99,8 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     gossipMember = g;
     clusterManager = new LayeredClusterManager(g, heartbeats);
   }
-  let elector: LeaderElector = new LocalLeaderElector(`${o.host}:${o.port}`, url);
-
+  // Made once the URL is known (after listen); nothing reads it before then.
+  let elector!: LeaderElector;
   const leadership = { isLeader: () => elector.isLeader(), guard: () => elector.guard() };
   const orchestrator = new Orchestrator({ store, scheduler, clusterManager, events, log, leadership, resyncIntervalMs: o.resyncIntervalMs });
   const gateway = new LocalGateway(o.remoteGateway ?? new HttpGateway(adminToken));
@@ -129,8 +129,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   // Listen first: every replica serves the API, leader or not, and the elector wants our URL.
   const address = await app.listen({ host: o.host, port: o.port });
   url = address.replace('0.0.0.0', '127.0.0.1');
-  if (o.elector) elector = o.elector(url);
-  else elector = new LocalLeaderElector(url, url);
+  elector = o.elector ? o.elector(url) : new LocalLeaderElector(url, url);
   await elector.start();
   // Every replica keeps its cache (for explain and stats); only the leader's reconciles write.
   await orchestrator.start();

@@ -77,18 +77,21 @@ export class InstanceWriteBatch {
       ...this.updates.map((i) => ({ op: this.store.instances.put(i), apply: (r: number) => this.cache.instances.applyLocal(i, r) })),
       ...this.deletes.map((i) => ({ op: this.store.instances.delete(i.instanceId, i.resourceVersion), apply: (r: number) => this.cache.instances.removeLocal(i.instanceId, r) })),
     ];
-    if (changes.length > 0) {
-      const fits = changes.length < (this.store.kv.maxOpsPerCommit ?? Infinity);
-      const res = fits ? await this.store.commit(withGuard(changes.map((c) => c.op))) : ({ ok: false, key: '', expected: 0, actual: 0 } as const);
-      if (res.ok) for (const c of changes) c.apply(res.revision);
-      else if (fits && (changes.length === 1 || (guard && res.key === guard.key))) conflicts += changes.length;
-      else {
-        for (const c of changes) {
-          const one = await this.store.commit(withGuard([c.op]));
-          if (one.ok) c.apply(one.revision);
-          else conflicts++;
-        }
+    if (changes.length === 0) return { conflicts, created };
+    // All together when the store takes them in one commit; one by one when it cannot, or when one
+    // of them lost a race (so the others still land). A lost leadership guard fails them all.
+    if (changes.length < (this.store.kv.maxOpsPerCommit ?? Infinity)) {
+      const res = await this.store.commit(withGuard(changes.map((c) => c.op)));
+      if (res.ok) {
+        for (const c of changes) c.apply(res.revision);
+        return { conflicts, created };
       }
+      if (changes.length === 1 || (guard && res.key === guard.key)) return { conflicts: conflicts + changes.length, created };
+    }
+    for (const c of changes) {
+      const one = await this.store.commit(withGuard([c.op]));
+      if (one.ok) c.apply(one.revision);
+      else conflicts++;
     }
     return { conflicts, created };
   }
