@@ -239,7 +239,8 @@ export class Agent {
       desired,
       [...(known?.containerIds ?? [])],
     );
-    await this.refreshInstance(nodeId, instanceId);
+    if (outcome.present?.length) this.known.set(instanceId, { nodeId, containerIds: new Set(outcome.present) });
+    else this.known.delete(instanceId);
     if (outcome.report) this.reporter.report(outcome.report);
     if (outcome.finalize) {
       this.reporter.forget(instanceId);
@@ -250,22 +251,6 @@ export class Agent {
       this.desired.delete(instanceId);
     }
     return outcome.requeueAfterMs !== undefined ? { requeueAfterMs: outcome.requeueAfterMs } : undefined;
-  }
-
-  /** Re-reads which containers the runtime has for one instance. */
-  private async refreshInstance(nodeId: string, instanceId: string): Promise<void> {
-    const ids = new Set<string>();
-    const desired = this.desired.get(instanceId);
-    if (desired) {
-      const template = await this.templates.get(desired.workloadId, desired.revision).catch(() => undefined);
-      for (const c of template?.containers ?? []) {
-        const cid = containerIdFor(instanceId, c.name);
-        const st = await this.runtime.getContainerStatus(nodeId, cid).catch(() => undefined);
-        if (st) ids.add(cid);
-      }
-    }
-    if (ids.size > 0) this.known.set(instanceId, { nodeId, containerIds: ids });
-    else this.known.delete(instanceId);
   }
 
   private async preStop(nodeId: string, cid: string, spec: { preStop?: { exec: { command: string[] } } } | undefined, graceMs: number): Promise<void> {

@@ -28,7 +28,13 @@ export interface SyncDeps {
   preStop(nodeId: string, containerId: string, container: ContainerConfig | undefined, gracePeriodMs: number): Promise<void>;
 }
 
-export type SyncOutcome = { report?: InstanceStatusReport; finalize?: boolean; requeueAfterMs?: number };
+export type SyncOutcome = {
+  report?: InstanceStatusReport;
+  finalize?: boolean;
+  requeueAfterMs?: number;
+  /** The instance's containers the runtime holds after this sync (so the agent need not look again); absent: none. */
+  present?: string[];
+};
 
 /**
  * Makes one instance's containers on this node match what the control plane wants, and says what
@@ -48,6 +54,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
   let requeueAfterMs: number | undefined;
   const requeue = (ms: number) => (requeueAfterMs = Math.max(0, Math.min(requeueAfterMs ?? Infinity, ms)));
   const reported = new Map(desired.containers.map((c) => [c.name, c]));
+  const present = new Set<string>();
 
   // Containers of an older revision or a renamed container: not part of this instance any more.
   const wanted = new Set(template.containers.map((c) => containerIdFor(instanceId, c.name)));
@@ -74,6 +81,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
       }
       st = await start(d, nodeId, desired, spec, cid);
       statuses.push(st);
+      if (st.state !== 'Error') present.add(cid);
       if (st.state === 'Error') {
         const at = d.restarts.planRestart(cid, 0, now);
         statuses[statuses.length - 1] = { ...st, reason: st.reason, nextRetryAt: new Date(at).toISOString() };
@@ -84,6 +92,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
 
     if (st.state === 'Running' || st.state === 'Created' || st.state === 'Starting') {
       statuses.push({ ...st, name: spec.name, restartCount: d.restarts.restarts(cid), ready: st.state === 'Running' && d.readiness(instanceId, spec), lastTermination: d.restarts.lastTermination(cid) });
+      present.add(cid);
       continue;
     }
 
@@ -96,6 +105,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
     const termination = { exitCode, reason: st.reason ?? (exitCode === 0 ? 'Completed' : 'Error'), finishedAt: st.finishedAt };
     if (!restart) {
       statuses.push({ ...st, name: spec.name, restartCount: d.restarts.restarts(cid), ready: false, reason: termination.reason });
+      present.add(cid);
       continue;
     }
     const ranMs = st.startedAt && st.finishedAt ? Date.parse(st.finishedAt) - Date.parse(st.startedAt) : 0;
@@ -107,6 +117,7 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
       }
       statuses.push({ ...st, name: spec.name, state: 'Stopped', ready: false, reason: 'CrashLoopBackOff', message: `back-off ${wait}s restarting failed container`, restartCount: d.restarts.restarts(cid), lastTermination: termination, nextRetryAt: new Date(at).toISOString() });
       requeue(at - now);
+      present.add(cid);
       continue;
     }
     // The restart count and backoff live on across the old container's removal.
@@ -114,10 +125,11 @@ export async function syncInstance(d: SyncDeps, nodeId: string, instanceId: stri
     d.restarts.restarted(cid, termination);
     const started = await start(d, nodeId, desired, spec, cid);
     statuses.push({ ...started, lastTermination: termination });
+    if (started.state !== 'Error') present.add(cid);
     d.events.normal(obj(desired), 'Restarted', `container ${spec.name} restarted (restart ${d.restarts.restarts(cid)}; last exit ${termination.reason}, code ${exitCode ?? 'unknown'})`, { workloadId: desired.workloadId, nodeId, source: `agent/${nodeId}` });
   }
 
-  return { report: summarize(desired, statuses), requeueAfterMs };
+  return { report: summarize(desired, statuses), requeueAfterMs, present: [...present] };
 }
 
 async function start(d: SyncDeps, nodeId: string, inst: WorkloadInstance, spec: ContainerConfig, cid: string): Promise<ContainerStatus> {
