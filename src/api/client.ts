@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { URL } from 'node:url';
+import type { WebSocket } from 'ws';
 import { OrchestrationError, type ErrorBody } from '../types/errors.js';
 import type { ClusterEventRecord } from '../types/event.js';
 import type { InstanceStatusReport, WorkloadInstance } from '../types/instance.js';
@@ -66,6 +67,23 @@ export class ApiClient {
     const res = await this.send(method, path, body, query, 0);
     if (res.statusCode! >= 400) throw errorFrom(res.statusCode!, await readAll(res), `${method} ${path}`);
     return res;
+  }
+
+  /**
+   * Opens a WebSocket at `path` (interactive exec). A refused upgrade becomes an error the way a
+   * refused request does: the server's code and message.
+   */
+  async connect(path: string, query: URLSearchParams): Promise<WebSocket> {
+    const { WebSocket } = await import('ws');
+    const url = `${this.server.replace(/^http/, 'ws')}${path}?${query}`;
+    const socket = new WebSocket(url, { headers: this.token ? { authorization: `Bearer ${this.token}` } : {}, handshakeTimeout: this.timeoutMs });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(socket));
+      socket.once('unexpected-response', (_req, res) => {
+        void readAll(res).then((text) => reject(errorFrom(res.statusCode!, text, `GET ${path}`)), reject).finally(() => socket.terminate());
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => reject(new OrchestrationError('ClusterError', `cannot reach the orchestrator API at ${this.server}: ${err.code ?? err.message}`, { cause: err })));
+    });
   }
 
   /** Sends a file's bytes as the request body (image archives); returns the parsed JSON answer. */

@@ -12,11 +12,19 @@ export async function writeExecFrames(session: ExecSession, out: NodeJS.Writable
   const frame = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => out.write(JSON.stringify({ stream, data: chunk.toString('base64') }) + '\n');
   session.stdout.on('data', frame('stdout'));
   session.stderr.on('data', frame('stderr'));
+  const exitCode = await exitAfterOutput(session);
+  out.end(JSON.stringify({ exitCode }) + '\n');
+}
+
+/**
+ * The session's exit code, once the output still in flight when the process exited has been read
+ * (bounded: a stream a grandchild holds open is not waited for), so that it is sent before the code.
+ */
+export async function exitAfterOutput(session: ExecSession): Promise<number> {
   const ended = (s: Readable) => new Promise<void>((resolve) => (s.readable === false ? resolve() : s.once('end', resolve).once('close', resolve)));
   const exitCode = await session.exitCode;
-  // Output still in flight when the process exits is sent first (bounded: a stream a grandchild holds open is not waited for).
   await Promise.race([Promise.all([ended(session.stdout), ended(session.stderr)]), new Promise((r) => setTimeout(r, 2000))]);
-  out.end(JSON.stringify({ exitCode }) + '\n');
+  return exitCode;
 }
 
 /** The JSON values of an NDJSON stream, one per line, as they arrive. */
