@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import { OrchestrationError } from '../types/errors.js';
 import type { Principal } from './auth.js';
@@ -23,6 +24,8 @@ export interface RouteDef {
   agents?: boolean;
   /** The response is a stream (logs, exec, watch). */
   streaming?: string;
+  /** Served as a WebSocket (see `addWebSocket`): the response is the 101 upgrade, with no body. */
+  websocket?: boolean;
 }
 
 export type Handler = (req: FastifyRequest, reply: FastifyReply, principal: Principal) => Promise<unknown>;
@@ -45,14 +48,44 @@ export class RouteRegistry {
       method: def.method,
       url: def.url,
       handler: async (req, reply) => {
-        const principal = def.public ? ({ kind: 'admin' } as Principal) : await this.authenticate(req);
-        if (principal.kind === 'agent' && !def.agents) throw new OrchestrationError('Forbidden', `the agent token of node ${principal.nodeId} may not call ${def.method} ${def.url}`);
+        const principal = await this.principal(def, req);
         const result = await handler(req, reply, principal);
         if (reply.sent || def.streaming) return reply;
         reply.status(def.response.status);
         return result;
       },
     });
+  }
+
+  /**
+   * A GET route upgraded to a WebSocket (needs @fastify/websocket registered first). `prepare` runs
+   * before the upgrade, so a refused token or a failed lookup is an ordinary HTTP error; `connect`
+   * gets the socket and what `prepare` returned.
+   */
+  addWebSocket<T>(def: Omit<RouteDef, 'method' | 'websocket'>, prepare: (req: FastifyRequest, principal: Principal) => Promise<T>, connect: (socket: WebSocket, prepared: T) => void): void {
+    const full: RouteDef = { ...def, method: 'GET', websocket: true };
+    this.defs.push(full);
+    const prepared = new WeakMap<FastifyRequest, T>();
+    // In a child context, so that it is declared once the plugin (registered before) has loaded.
+    void this.app.register(async (scope) => {
+      scope.route({
+        method: 'GET',
+        url: def.url,
+        preHandler: async (req) => {
+          const principal = await this.principal(full, req);
+          if (!req.ws) throw new OrchestrationError('InvalidInput', `${def.url} speaks WebSocket: send a request with "Upgrade: websocket"`);
+          prepared.set(req, await prepare(req, principal));
+        },
+        handler: async () => undefined,
+        wsHandler: (socket, req) => connect(socket, prepared.get(req)!),
+      });
+    });
+  }
+
+  private async principal(def: RouteDef, req: FastifyRequest): Promise<Principal> {
+    const principal = def.public ? ({ kind: 'admin' } as Principal) : await this.authenticate(req);
+    if (principal.kind === 'agent' && !def.agents) throw new OrchestrationError('Forbidden', `the agent token of node ${principal.nodeId} may not call ${def.method} ${def.url}`);
+    return principal;
   }
 
   openapi(info: { version: string }): object {
@@ -71,7 +104,7 @@ export class RouteRegistry {
         responses: {
           [d.response.status]: {
             description: d.response.description,
-            content: { [d.streaming ?? 'application/json']: responseSchema ? { schema: responseSchema } : {} },
+            ...(d.websocket ? {} : { content: { [d.streaming ?? 'application/json']: responseSchema ? { schema: responseSchema } : {} } }),
           },
           default: { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
         },

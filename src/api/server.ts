@@ -1,3 +1,4 @@
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
 import { OrchestrationError } from '../types/errors.js';
@@ -44,6 +45,8 @@ export function buildApiServer(ctx: ApiContext, options: ApiServerOptions = {}):
     done();
   });
 
+  // Interactive exec is a WebSocket (exec-channel.ts); at most 1 MiB per message, as for bodies.
+  void app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
   const registry = new RouteRegistry(app, (req) => ctx.auth.authenticate(req.headers.authorization));
   let openapiDoc: object | undefined;
   const openapi = () => (openapiDoc ??= registry.openapi({ version: ctx.info.version }));

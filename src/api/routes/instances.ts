@@ -1,5 +1,6 @@
 import { OrchestrationError } from '../../types/errors.js';
 import type { InstanceStatusReport } from '../../types/instance.js';
+import { parseExecStreamQuery, serveExecSession } from '../exec-channel.js';
 import { writeExecFrames } from '../exec-frames.js';
 import { requireAdmin, requireNodeAccess } from '../auth.js';
 import type { ApiContext } from '../context.js';
@@ -92,12 +93,37 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
       const { instance, node, container } = await locate(ctx, (req.params as IdParams).id, body.container);
       const abort = new AbortController();
       const session = await ctx.gateway.exec(node, instance, container, body.command as string[], { tty: false, signal: abort.signal });
+      // No input comes this way: the command reads EOF, as it would from /dev/null.
+      session.stdin?.end();
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       req.raw.on('close', () => abort.abort());
       await writeExecFrames(session, res);
     },
+  );
+
+  r.addWebSocket(
+    {
+      url: '/api/v1/instances/:id/exec/stream', tag: 'instances',
+      summary: 'Run a command interactively (exec -it): a WebSocket of binary messages whose first byte is the channel — 0 stdin (empty: EOF), 1 stdout, 2 stderr, 3 exit {"exitCode"}, 4 resize {"cols","rows"}',
+      query: {
+        command: { type: 'string', description: 'the command and its arguments, one parameter each, in order' },
+        container: { type: 'string', description: 'which container (default: the first)' },
+        tty: { type: 'boolean', description: 'give the command a terminal' },
+        stdin: { type: 'boolean', description: 'pass input on channel 0 (otherwise the command reads EOF)' },
+      },
+      response: { status: 101, description: 'switched to the WebSocket' },
+    },
+    async (req, p) => {
+      requireAdmin(p);
+      const q = parseExecStreamQuery(new URLSearchParams(req.url.split('?')[1] ?? ''));
+      const { instance, node, container } = await locate(ctx, (req.params as IdParams).id, q.container);
+      const abort = new AbortController();
+      req.raw.socket.once('close', () => abort.abort());
+      return { session: await ctx.gateway.exec(node, instance, container, q.command, { tty: q.tty, signal: abort.signal }), stdin: q.stdin };
+    },
+    (socket, { session, stdin }) => serveExecSession(socket, session, stdin),
   );
 }
 
