@@ -1,19 +1,24 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
 import { ApiClient as Client } from '../api/client.js';
-import { writeExecFrames } from '../api/exec-frames.js';
+import { HTTP_STATUS } from '../api/errors.js';
+import { parseExecStreamQuery, serveExecSession } from '../api/exec-channel.js';
 import { OrchestrationError } from '../types/errors.js';
 import type { Logger } from '../types/logger.js';
 import type { Agent } from './agent.js';
 
 /**
- * The agent's own small HTTP server, for what only the node can do: a container's logs and exec.
- * The control plane calls it on a user's behalf with its admin token; the agent checks each token
- * by asking the control plane who it belongs to (cached for a minute), so it keeps no secret of its own.
+ * The agent's own small HTTP server, for what only the node can do: a container's logs, and exec (a
+ * WebSocket, exec-channel.ts). The control plane calls it on a user's behalf with its admin token; the
+ * agent checks each token by asking the control plane who it belongs to (cached for a minute), so it
+ * keeps no secret of its own.
  */
 export class AgentServer {
   private server?: http.Server;
   private readonly verified = new Map<string, number>();
+  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
   constructor(
     private readonly agent: Agent,
@@ -23,12 +28,14 @@ export class AgentServer {
 
   async listen(host: string, port: number): Promise<string> {
     this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void this.upgrade(req, socket, head));
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     const addr = this.server.address() as AddressInfo;
     return `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
   }
 
   async close(): Promise<void> {
+    for (const socket of this.sockets.clients) socket.terminate();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -37,35 +44,46 @@ export class AgentServer {
     try {
       await this.authorize(req.headers.authorization);
       const url = new URL(req.url ?? '/', 'http://agent');
-      const m = /^\/v1\/instances\/([^/]+)\/(logs|exec)$/.exec(url.pathname);
-      if (!m) throw new OrchestrationError('NotFound', `no route ${req.method} ${url.pathname}`);
-      const id = decodeURIComponent(m[1]);
-      if (m[2] === 'logs' && req.method === 'GET') {
-        const abort = new AbortController();
-        req.on('close', () => abort.abort());
-        const tail = url.searchParams.get('tail');
-        const stream = await this.agent.logs(id, url.searchParams.get('container') ?? '', { follow: url.searchParams.get('follow') === 'true', tail: tail === null ? undefined : Number(tail), signal: abort.signal });
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-        stream.pipe(res);
-        return;
-      }
-      if (m[2] === 'exec' && req.method === 'POST') {
-        const body = JSON.parse(await readBody(req)) as { command: string[]; container: string };
-        const abort = new AbortController();
-        req.on('close', () => abort.abort());
-        const session = await this.agent.exec(id, body.container, body.command, { signal: abort.signal });
-        res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-        await writeExecFrames(session, res);
-        return;
-      }
-      throw new OrchestrationError('NotFound', `no route ${req.method} ${url.pathname}`);
+      const m = /^\/v1\/instances\/([^/]+)\/logs$/.exec(url.pathname);
+      if (!m || req.method !== 'GET') throw new OrchestrationError('NotFound', `no route ${req.method} ${url.pathname}`);
+      const abort = new AbortController();
+      req.on('close', () => abort.abort());
+      const tail = url.searchParams.get('tail');
+      const stream = await this.agent.logs(decodeURIComponent(m[1]), url.searchParams.get('container') ?? '', { follow: url.searchParams.get('follow') === 'true', tail: tail === null ? undefined : Number(tail), signal: abort.signal });
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      stream.pipe(res);
     } catch (err) {
-      const e = err instanceof OrchestrationError ? err : new OrchestrationError('Internal', String(err));
-      const status = e.code === 'Unauthorized' ? 401 : e.code === 'Forbidden' ? 403 : e.code === 'NotFound' ? 404 : 500;
-      if (status >= 500) this.log.warn({ err: e.message }, 'agent request failed');
-      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+      const e = this.failure(err);
+      if (!res.headersSent) res.writeHead(HTTP_STATUS[e.code], { 'content-type': 'application/json' });
       res.end(JSON.stringify(e.toBody()));
     }
+  }
+
+  /** Exec as a WebSocket (exec-channel.ts): the command is started before the upgrade, so failing to start it is an HTTP error. */
+  private async upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      await this.authorize(req.headers.authorization);
+      const url = new URL(req.url ?? '/', 'http://agent');
+      const m = /^\/v1\/instances\/([^/]+)\/exec\/stream$/.exec(url.pathname);
+      if (!m) throw new OrchestrationError('NotFound', `no WebSocket at ${url.pathname}`);
+      const q = parseExecStreamQuery(url.searchParams);
+      const abort = new AbortController();
+      socket.once('close', () => abort.abort());
+      const session = await this.agent.exec(decodeURIComponent(m[1]), q.container ?? '', q.command, { tty: q.tty, signal: abort.signal });
+      this.sockets.handleUpgrade(req, socket, head, (ws) => serveExecSession(ws, session, q.stdin));
+    } catch (err) {
+      const e = this.failure(err);
+      const body = JSON.stringify(e.toBody());
+      const status = HTTP_STATUS[e.code];
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    }
+  }
+
+  private failure(err: unknown): OrchestrationError {
+    const e = err instanceof OrchestrationError ? err : new OrchestrationError('Internal', String(err));
+    if (HTTP_STATUS[e.code] >= 500) this.log.warn({ err: e.message }, 'agent request failed');
+    return e;
   }
 
   /** Only the admin (the control plane acting for a user) may read logs or exec. */
@@ -79,17 +97,3 @@ export class AgentServer {
     this.verified.set(token, Date.now() + 60_000);
   }
 }
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => {
-      text += c;
-      if (text.length > 1 << 20) req.destroy(new Error('body too large'));
-    });
-    req.on('end', () => resolve(text));
-    req.on('error', reject);
-  });
-}
-

@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ApiClient } from './client.js';
-import { readExecFrames } from './exec-frames.js';
+import { execSessionOver, execStreamQuery } from './exec-channel.js';
 import type { NodeGateway } from './context.js';
 import type { ExecOptions, ExecSession, LogOptions } from '../runtime/container-runtime.js';
 import { OrchestrationError } from '../types/errors.js';
@@ -21,18 +21,12 @@ export class HttpGateway implements NodeGateway {
     return res;
   }
 
+  /** Over the agent's WebSocket (exec-channel.ts), input always open: the caller ends it when it has none. */
   async exec(node: Node, instance: WorkloadInstance, container: string, command: string[], options: ExecOptions): Promise<ExecSession> {
-    const res = await this.client(node).stream('POST', `/v1/instances/${encodeURIComponent(instance.instanceId)}/exec`, { command, container });
-    options.signal?.addEventListener('abort', () => res.destroy());
-    const stdout = new Readable({ read() {} });
-    const stderr = new Readable({ read() {} });
-    const exitCode = readExecFrames(res, (stream, data) => (stream === 'stdout' ? stdout : stderr).push(data))
-      .catch(() => 1)
-      .finally(() => {
-        stdout.push(null);
-        stderr.push(null);
-      });
-    return { stdout, stderr, exitCode };
+    const query = execStreamQuery({ command, container, tty: options.tty ?? false, stdin: true });
+    const socket = await this.client(node).connect(`/v1/instances/${encodeURIComponent(instance.instanceId)}/exec/stream`, query);
+    options.signal?.addEventListener('abort', () => socket.close(), { once: true });
+    return execSessionOver(socket);
   }
 
   private client(node: Node): ApiClient {
