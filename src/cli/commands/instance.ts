@@ -78,14 +78,8 @@ export async function logs(c: ApiClient, ref: string, opts: { follow?: boolean; 
 /** Runs a command in the container; the exit code of the CLI is the command's. */
 export async function exec(c: ApiClient, ref: string, command: string[], opts: { container?: string; tty?: boolean; stdin?: boolean }): Promise<number> {
   if (command.length === 0) throw new UsageError('say what to run: exec INSTANCE -- CMD ARGS');
-  if (opts.tty || opts.stdin) {
-    // The interactive channel lives in its own module; the specifier is a variable so this file
-    // compiles while that module is being written.
-    const specifier = './exec-interactive.js';
-    const mod = (await import(specifier).catch(() => undefined)) as { interactiveExec?: (c: ApiClient, ref: string, command: string[], opts: object) => Promise<number> } | undefined;
-    if (!mod?.interactiveExec) throw new UsageError('-i/-t need the interactive exec channel, which this build does not have yet');
-    return mod.interactiveExec(c, ref, command, opts);
-  }
+  // The WebSocket channel (and the ws library) load only for -i/-t.
+  if (opts.tty || opts.stdin) return (await import('./exec-interactive.js')).interactiveExec(c, ref, command, opts);
   const res = await c.stream('POST', `/api/v1/instances/${encodeURIComponent(ref)}/exec`, { command, container: opts.container });
   return readExecFrames(res, (stream, data) => (stream === 'stdout' ? process.stdout : process.stderr).write(data));
 }
