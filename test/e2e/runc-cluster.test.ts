@@ -92,6 +92,14 @@ describe.skipIf(skip)('a cluster of runc containers', () => {
     expect(exec.stdout).toContain(`inside ${inst.name}`);
   });
 
+  it('runs an interactive shell with a terminal (exec -it): it reads what is typed and its exit code comes back', async () => {
+    const inst = (await api.client.listInstances({ workload: 'web' })).items[0];
+    const shell = await api.cli(['instance', 'exec', inst.name, '-it', '--', 'sh'], { input: 'tty; echo $((6*7)); exit 5\n' });
+    expect(shell.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(shell.stdout).toMatch(/^42\r?$/m);
+    expect(shell.code, shell.stderr).toBe(5);
+  });
+
   it('replaces a container whose process is killed', async () => {
     const inst = (await api.client.listInstances({ workload: 'web' })).items[0];
     const pid = inst.containers[0].pid!;
