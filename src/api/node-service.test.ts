@@ -32,6 +32,16 @@ describe('NodeService', () => {
     await expect(nodes.register({ ...reg, id: 'other' })).rejects.toSatisfy((e) => e instanceof OrchestrationError && e.code === 'Conflict');
   });
 
+  it('finds a node by its name, frees the name when the node is removed, and follows a rename', async () => {
+    await nodes.register({ ...reg, id: 'id-1', name: 'web-1' });
+    expect((await store.requireNode('web-1')).id).toBe('id-1');
+    await nodes.register({ ...reg, id: 'id-1', name: 'web-one' });
+    expect(await store.resolveNode('web-1')).toBeUndefined();
+    expect((await store.requireNode('web-one')).id).toBe('id-1');
+    await nodes.remove('web-one');
+    await expect(nodes.register({ ...reg, id: 'id-2', name: 'web-one' })).resolves.toMatchObject({ id: 'id-2', name: 'web-one' });
+  });
+
   it('records heartbeats and reports ids it does not know', async () => {
     const first = await nodes.register(reg);
     const res = await nodes.heartbeat(['n1', 'ghost']);

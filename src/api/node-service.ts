@@ -1,5 +1,6 @@
 import { inCommitSizedChunks } from '../store/chunks.js';
 import type { ClusterStore } from '../store/cluster-store.js';
+import type { WriteOp } from '../store/state-store.js';
 import { OrchestrationError } from '../types/errors.js';
 import { nodeRegistrationSchema, nodeUpdateSchema, type Node } from '../types/node.js';
 import { parseOrThrow } from '../types/validation.js';
@@ -15,9 +16,12 @@ export class NodeService {
     const now = new Date().toISOString();
     for (let attempt = 0; attempt < 16; attempt++) {
       const existing = await this.store.nodes.get(id);
-      const others = await this.store.nodes.listAll();
-      const clash = others.items.find((n) => n.name === reg.name && n.id !== id);
-      if (clash) throw OrchestrationError.conflict(`node name "${reg.name}" is taken by node ${clash.id}`, { field: 'name' });
+      // Names are unique: an index key per name, written in the same commit as the node.
+      const nameKey = this.store.nodeNameKey(reg.name);
+      const owner = await this.store.kv.get(nameKey);
+      if (owner && owner.value !== id && (await this.store.nodes.get(owner.value))) {
+        throw OrchestrationError.conflict(`node name "${reg.name}" is taken by node ${owner.value}`, { field: 'name' });
+      }
       const node: Node = {
         id,
         name: reg.name,
@@ -36,7 +40,9 @@ export class NodeService {
         createdAt: existing?.createdAt ?? now,
         resourceVersion: existing?.resourceVersion ?? '0',
       };
-      const res = await this.store.commit([this.store.nodes.put(node)]);
+      const ops: WriteOp[] = [this.store.nodes.put(node), { op: 'put', key: nameKey, value: id, ifModRevision: owner?.modRevision ?? 0 }];
+      if (existing && existing.name !== reg.name) ops.push({ op: 'delete', key: this.store.nodeNameKey(existing.name) });
+      const res = await this.store.commit(ops);
       if (res.ok) return { ...node, resourceVersion: String(res.revision) };
     }
     throw OrchestrationError.conflict(`node ${id} kept changing during registration`);
@@ -96,7 +102,7 @@ export class NodeService {
 
   async remove(ref: string): Promise<Node> {
     const node = await this.store.requireNode(ref);
-    const res = await this.store.commit([this.store.nodes.delete(node.id)]);
+    const res = await this.store.commit([this.store.nodes.delete(node.id), { op: 'delete', key: this.store.nodeNameKey(node.name) }]);
     if (!res.ok) throw OrchestrationError.conflict(`node ${node.id} changed; try again`);
     return node;
   }

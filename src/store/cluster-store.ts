@@ -16,6 +16,7 @@ export const KEYS = {
   revisions: '/registry/revisions/',
   instances: '/registry/instances/',
   nodes: '/registry/nodes/',
+  nodeNames: '/registry/names/nodes/',
   events: '/registry/events/',
   tokens: '/registry/tokens/',
   leader: '/registry/leader',
@@ -48,6 +49,10 @@ export class ClusterStore {
     return KEYS.workloadNames + name;
   }
 
+  nodeNameKey(name: string): string {
+    return KEYS.nodeNames + name;
+  }
+
   /** A workload by id or by name. */
   async resolveWorkload(ref: string): Promise<WorkloadDefinition | undefined> {
     if (looksLikeUuid(ref)) {
@@ -68,8 +73,8 @@ export class ClusterStore {
   async resolveNode(ref: string): Promise<Node | undefined> {
     const byId = await this.nodes.get(ref);
     if (byId) return byId;
-    const all = await this.nodes.listAll();
-    return all.items.find((n) => n.name === ref);
+    const idKv = await this.kv.get(this.nodeNameKey(ref));
+    return idKv ? this.nodes.get(idKv.value) : undefined;
   }
 
   async requireNode(ref: string): Promise<Node> {
