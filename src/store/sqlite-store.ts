@@ -24,7 +24,7 @@ interface Row {
 /**
  * The embedded store of a single-machine cluster: one SQLite file in WAL mode. better-sqlite3 is
  * synchronous, so each call holds the event loop for its duration (microseconds for reads, one
- * fsync for a commit); callers batch writes rather than issue many small ones.
+ * fsync for each group of commits, see commit).
  */
 export class SqliteStateStore implements StateStore {
   readonly name = 'sqlite';
@@ -32,6 +32,9 @@ export class SqliteStateStore implements StateStore {
   private readonly hub: WatchHub;
   private rev: number;
   private closed = false;
+  /** Commits waiting for the next group commit (see commit). */
+  private readonly counts = { commits: 0, transactions: 0 };
+  private pending: Array<{ ops: WriteOp[]; resolve: (r: CommitResult) => void; reject: (e: Error) => void }> = [];
   private readonly stmt: {
     get: Database.Statement<[string], Row>;
     modRev: Database.Statement<[string], { mod_rev: number }>;
@@ -94,44 +97,88 @@ export class SqliteStateStore implements StateStore {
     return { items: (more ? rows.slice(0, limit) : rows).map(toKeyValue), revision, more };
   }
 
-  async commit(ops: WriteOp[]): Promise<CommitResult> {
+  /**
+   * Group commit: commits issued in the same turn of the event loop go into one SQLite transaction
+   * and share its fsync, each still with its own revision, its own guards checked against what the
+   * commits before it wrote, and its own watch events. A commit resolves only once that transaction
+   * is durable. better-sqlite3 holds the event loop during the fsync, so one fsync for many writers
+   * is what lets a busy control plane keep serving while it writes.
+   */
+  commit(ops: WriteOp[]): Promise<CommitResult> {
     this.assertOpen();
-    let result: CommitResult | undefined;
-    const events: WatchEvent[] = [];
-    const apply = this.db.transaction(() => {
-      for (const op of ops) {
-        if (op.ifModRevision === undefined) continue;
-        const actual = this.stmt.modRev.get(op.key)?.mod_rev ?? 0;
-        if (actual !== op.ifModRevision) {
-          result = { ok: false, key: op.key, expected: op.ifModRevision, actual };
-          return;
-        }
-      }
-      const revision = this.rev + 1;
-      for (const op of ops) {
-        if (op.op === 'check') continue;
-        const prev = this.stmt.get.get(op.key);
-        if (op.op === 'put') {
-          this.stmt.put.run(op.key, op.value, prev?.create_rev ?? revision, revision);
-          events.push({ type: 'put', key: op.key, value: op.value, prevValue: prev?.value, modRevision: revision });
-        } else if (prev) {
-          this.stmt.del.run(op.key);
-          events.push({ type: 'delete', key: op.key, prevValue: prev.value, modRevision: revision });
-        }
-      }
-      this.stmt.setRev.run(revision);
-      result = { ok: true, revision };
+    return new Promise((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const c of batch) c.reject(new OrchestrationError('Unavailable', 'store closed'));
+      return;
+    }
+    const outcomes: Array<{ result: CommitResult; events: WatchEvent[] }> = [];
+    const apply = this.db.transaction(() => {
+      let revision = this.rev;
+      for (const { ops } of batch) {
+        const failed = this.failedGuard(ops);
+        if (failed) {
+          outcomes.push({ result: failed, events: [] });
+          continue;
+        }
+        revision++;
+        outcomes.push({ result: { ok: true, revision }, events: this.applyOps(ops, revision) });
+      }
+      if (revision !== this.rev) this.stmt.setRev.run(revision);
+      return revision;
+    });
+    let revision: number;
     try {
-      apply.immediate();
+      revision = apply.immediate();
     } catch (err) {
-      throw new OrchestrationError('StateError', `sqlite commit failed: ${(err as Error).message}`, { cause: err });
+      const error = new OrchestrationError('StateError', `sqlite commit failed: ${(err as Error).message}`, { cause: err });
+      for (const c of batch) c.reject(error);
+      return;
     }
-    if (result!.ok) {
-      this.rev = result!.revision;
-      this.hub.publish(this.rev, events);
+    this.rev = revision;
+    this.counts.transactions++;
+    this.counts.commits += batch.length;
+    for (const [k, { result, events }] of outcomes.entries()) {
+      if (result.ok) this.hub.publish(result.revision, events);
+      batch[k].resolve(result);
     }
-    return result!;
+  }
+
+  writeStats(): { commits: number; transactions: number } {
+    return { ...this.counts };
+  }
+
+  private failedGuard(ops: WriteOp[]): CommitResult | undefined {
+    for (const op of ops) {
+      if (op.ifModRevision === undefined) continue;
+      const actual = this.stmt.modRev.get(op.key)?.mod_rev ?? 0;
+      if (actual !== op.ifModRevision) return { ok: false, key: op.key, expected: op.ifModRevision, actual };
+    }
+    return undefined;
+  }
+
+  private applyOps(ops: WriteOp[], revision: number): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    for (const op of ops) {
+      if (op.op === 'check') continue;
+      const prev = this.stmt.get.get(op.key);
+      if (op.op === 'put') {
+        this.stmt.put.run(op.key, op.value, prev?.create_rev ?? revision, revision);
+        events.push({ type: 'put', key: op.key, value: op.value, prevValue: prev?.value, modRevision: revision });
+      } else if (prev) {
+        this.stmt.del.run(op.key);
+        events.push({ type: 'delete', key: op.key, prevValue: prev.value, modRevision: revision });
+      }
+    }
+    return events;
   }
 
   watch(prefix: string, afterRevision: number | undefined, handlers: WatchHandlers): Watcher {
@@ -149,6 +196,7 @@ export class SqliteStateStore implements StateStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.closed = true;
     this.hub.closeAll(new OrchestrationError('Unavailable', 'store closed'));
     this.db.close();

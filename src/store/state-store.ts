@@ -73,6 +73,8 @@ export interface StateStore {
    * default); writers with more split them. Unset: no limit.
    */
   readonly maxOpsPerCommit?: number;
+  /** Commits acknowledged and the durable transactions (fsyncs) that carried them, where the store groups commits. */
+  writeStats?(): { commits: number; transactions: number };
   get(key: string): Promise<KeyValue | undefined>;
   list(prefix: string, options?: ListOptions): Promise<ListResult>;
   commit(ops: WriteOp[]): Promise<CommitResult>;
