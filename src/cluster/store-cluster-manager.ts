@@ -47,6 +47,10 @@ export class StoreClusterManager implements ClusterManager {
     this.informer = new Informer(store.kv, store.nodes, {
       onUpsert: (n, prev) => {
         this.observe(n);
+        // A heartbeat (or a label change) of a node whose health nobody needs to hear about again:
+        // no event. Thousands of nodes beat every few seconds; the core learns field changes from
+        // its own cache.
+        if (prev && this.statusOf(n) === n.status && this.derived.get(n.id) === n.status) return;
         this.emit(prev ? { type: 'NodeUpdated', node: this.view(n) } : { type: 'NodeAdded', node: this.view(n) });
       },
       onDelete: (n) => {
