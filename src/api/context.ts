@@ -3,6 +3,7 @@ import type { ExecOptions, ExecSession, LogOptions } from '../runtime/container-
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { EventRecorder } from '../lib/event-recorder.js';
 import type { WorkloadInstance } from '../types/instance.js';
+import type { InstanceTally } from '../types/instance-tally.js';
 import type { Logger } from '../types/logger.js';
 import type { Node } from '../types/node.js';
 import type { Authenticator } from './auth.js';
@@ -40,10 +41,10 @@ export interface ControlPlaneInfo {
   /** Orchestrator figures, when this replica runs one. */
   stats?(): Record<string, number>;
   /**
-   * Objects of the cluster as this replica's watch-fed cache holds them, so `cluster info` need not
-   * read (and decode) every instance from the store on each call.
+   * The cluster as this replica's watch-fed cache holds it, so `cluster info` need not read (and
+   * decode) every instance from the store on each call.
    */
-  objects?(): { nodes: Iterable<Node>; workloads: Iterable<{ workloadId: string }>; instances: Iterable<WorkloadInstance> } | undefined;
+  summary?(): { nodes: Iterable<Node>; workloads: number; instances: InstanceTally } | undefined;
   /** Scheduler explanation of where a workload's next instance could go (`workload explain`). */
   explain?(workloadId: string): Promise<unknown>;
 }

@@ -113,7 +113,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     replicas: () => elector.replicas(),
     stats: () => ({ ...orchestrator.stats(), leader: elector.isLeader() ? 1 : 0 }),
     // Until the cache has listed the store (the first moments after start), the store is asked.
-    objects: () => (orchestrator.cache.instances.hasSynced ? { nodes: orchestrator.cache.nodes.values(), workloads: orchestrator.cache.workloads.values(), instances: orchestrator.cache.instances.values() } : undefined),
+    summary: () => (orchestrator.cache.instances.hasSynced ? { nodes: orchestrator.cache.nodes.values(), workloads: orchestrator.cache.workloads.size, instances: orchestrator.cache.tally } : undefined),
     explain: async (workloadId) => {
       const request = orchestrator.scheduleRequestFor(workloadId);
       if (!request) throw OrchestrationError.notFound('workload', workloadId);

@@ -5,6 +5,7 @@ import type { Logger } from '../types/logger.js';
 import type { Node } from '../types/node.js';
 import type { WorkloadDefinition } from '../types/workload.js';
 import { Informer } from '../store/informer.js';
+import { InstanceTally } from '../types/instance-tally.js';
 
 export interface CacheListener {
   workloadChanged(workloadId: string): void;
@@ -22,6 +23,7 @@ export class ClusterCache {
   readonly instances: Informer<WorkloadInstance>;
   readonly nodes: Informer<Node>;
   readonly scheduling = new SchedulerState();
+  readonly tally = new InstanceTally();
   private readonly byWorkload = new Map<string, Set<string>>();
   private readonly byNode = new Map<string, Set<string>>();
 
@@ -106,6 +108,9 @@ export class ClusterCache {
 
   private indexInstance(i: WorkloadInstance, prev: WorkloadInstance | undefined, deleted: boolean): void {
     if (prev && prev.nodeId !== i.nodeId) this.byNode.get(prev.nodeId)?.delete(i.instanceId);
+    if (prev) this.tally.remove(prev);
+    if (deleted) this.tally.remove(i);
+    else this.tally.add(i);
     if (deleted) {
       const w = this.byWorkload.get(i.workloadId);
       w?.delete(i.instanceId);

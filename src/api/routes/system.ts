@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { backupLines } from '../../store/backup.js';
-import { isTerminal } from '../../types/instance.js';
+import { InstanceTally } from '../../types/instance-tally.js';
 import { requireAdmin } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
@@ -13,33 +13,33 @@ export function systemRoutes(r: RouteRegistry, ctx: ApiContext, openapi: () => o
   });
 
   r.add({ method: 'GET', url: '/api/v1/cluster', tag: 'cluster', summary: 'Cluster overview: control plane, store, nodes, workloads, instances', response: { status: 200, description: 'cluster info' } }, async () => {
-    const cached = ctx.info.objects?.();
-    const [nodeList, workloadList, instanceList, replicas, revision] = await Promise.all([
+    const cached = ctx.info.summary?.();
+    const [nodes, workloads, instances, replicas, revision] = await Promise.all([
       cached ? [...cached.nodes] : ctx.store.nodes.listAll().then((r) => r.items),
-      cached ? [...cached.workloads] : ctx.store.workloads.listAll().then((r) => r.items),
-      cached ? [...cached.instances] : ctx.store.instances.listAll().then((r) => r.items),
+      cached ? cached.workloads : ctx.store.workloads.listAll().then((r) => r.items.length),
+      cached ? cached.instances : ctx.store.instances.listAll().then((r) => InstanceTally.of(r.items)),
       ctx.info.replicas(),
       ctx.store.kv.revision(),
     ]);
-    const nodes = { items: nodeList };
-    const workloads = { items: workloadList };
-    const instances = { items: instanceList };
-    const byStatus: Record<string, number> = {};
-    for (const i of instances.items) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
     const nodeStatus: Record<string, number> = {};
-    for (const n of nodes.items) nodeStatus[n.status] = (nodeStatus[n.status] ?? 0) + 1;
-    const cap = nodes.items.filter((n) => n.status === 'Ready').reduce((a, n) => ({ cpuCores: a.cpuCores + n.allocatable.cpuCores, memoryMb: a.memoryMb + n.allocatable.memoryMb }), { cpuCores: 0, memoryMb: 0 });
-    const req = instances.items.filter((i) => i.nodeId && !isTerminal(i.status)).reduce((a, i) => ({ cpuMillicores: a.cpuMillicores + i.requests.cpuMillicores, memoryMb: a.memoryMb + i.requests.memoryMb }), { cpuMillicores: 0, memoryMb: 0 });
+    let readyCpuCores = 0;
+    let readyMemoryMb = 0;
+    for (const n of nodes) {
+      nodeStatus[n.status] = (nodeStatus[n.status] ?? 0) + 1;
+      if (n.status !== 'Ready') continue;
+      readyCpuCores += n.allocatable.cpuCores;
+      readyMemoryMb += n.allocatable.memoryMb;
+    }
     return {
       version: ctx.info.version,
       startedAt: ctx.info.startedAt,
       store: { name: ctx.info.store, revision },
       leader: ctx.info.leader() ?? null,
       replicas,
-      nodes: { total: nodes.items.length, byStatus: nodeStatus },
-      workloads: { total: workloads.items.length },
-      instances: { total: instances.items.length, byStatus },
-      capacity: { readyCpuCores: cap.cpuCores, readyMemoryMb: cap.memoryMb, requestedCpuMillicores: req.cpuMillicores, requestedMemoryMb: req.memoryMb },
+      nodes: { total: nodes.length, byStatus: nodeStatus },
+      workloads: { total: workloads },
+      instances: { total: instances.total, byStatus: { ...instances.byStatus } },
+      capacity: { readyCpuCores, readyMemoryMb, requestedCpuMillicores: instances.requested.cpuMillicores, requestedMemoryMb: instances.requested.memoryMb },
       orchestrator: ctx.info.stats?.() ?? null,
     };
   });
