@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { admin, testApi, web, type TestApi } from './api.test-harness.js';
@@ -71,5 +71,50 @@ describe('watch streams', () => {
     await store.update(store.instances, mine.instanceId, (i) => ({ ...i, nodeId: 'n3' }));
     const frames = await watchFrames(`/api/v1/instances?watch=true&node=n1&sinceRevision=${since}`, (f) => f.length >= 2);
     expect(frames.map((f) => `${f.event}:${f.data.instanceId}`)).toEqual([`PUT:${mine.instanceId}`, `DELETE:${mine.instanceId}`]);
+  });
+
+  it('a reader slower than the changes gets every event once and in order, without the server buffering them all', async () => {
+    const w = (await call('POST', '/api/v1/workloads', web)).json;
+    const { newInstance } = await import('../core/instance-factory.js');
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as AddressInfo;
+    const watches = vi.spyOn(store.kv, 'watch');
+    const filler = 'x'.repeat(40_000);
+    const count = 400;
+    const received: number[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/instances?watch=true', headers: admin }, (res) => {
+        res.pause();
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buf += chunk;
+          let cut: number;
+          while ((cut = buf.indexOf('\n\n')) >= 0) {
+            const data = /^data: (.*)$/m.exec(buf.slice(0, cut))?.[1];
+            buf = buf.slice(cut + 2);
+            if (data?.includes('"seq"')) received.push(Number(JSON.parse(data).labels.seq));
+          }
+          if (received.length >= count) {
+            req.destroy();
+            resolve();
+          }
+        });
+        // 16 MB of changes while nobody reads, then the reader catches up.
+        void (async () => {
+          for (let k = 0; k < count; k++) {
+            const i = newInstance(w, 'n1', new Date().toISOString());
+            await store.commit([store.instances.create({ ...i, labels: { seq: String(k), filler } })]);
+          }
+          res.resume();
+        })().catch(reject);
+      });
+      req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
+      req.end();
+    });
+    await done;
+    expect(received).toEqual(Array.from({ length: count }, (_, k) => k));
+    // It stopped following the store while the reader was behind, and went on from where it was.
+    expect(watches.mock.calls.length).toBeGreaterThan(1);
   });
 });

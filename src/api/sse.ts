@@ -1,6 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Collection } from '../store/collection.js';
-import type { StateStore } from '../store/state-store.js';
+import type { StateStore, Watcher } from '../store/state-store.js';
+
+/** Output a watch stream may have waiting for its reader before it stops taking events. */
+export const PAUSE_ABOVE_BYTES = 4 * 1024 * 1024;
 
 export interface WatchOptions<T> {
   sinceRevision?: number;
@@ -25,41 +28,57 @@ export function streamWatch<T extends { resourceVersion: string }>(
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
   res.write(': watching\n\n');
   let lastBookmark = Date.now();
-  const watcher = store.watch(coll.prefix, options.sinceRevision, {
-    onEvents(events, revision) {
-      let wrote = false;
-      for (const e of events) {
-        const raw = e.type === 'put' ? e.value : e.prevValue;
-        if (raw === undefined) continue;
-        const obj = coll.decodeValue(raw, e.modRevision);
-        if (options.filter && !options.filter(obj)) {
-          // A put that moves an object out of the filter (an instance re-bound elsewhere) is a
-          // delete for this watcher.
-          if (e.type === 'put' && e.prevValue !== undefined && options.filter(coll.decodeValue(e.prevValue, e.modRevision))) {
-            res.write(`event: DELETE\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
-            wrote = true;
+  let closed = false;
+  let watcher: Watcher | undefined;
+  const follow = (after: number | undefined) => {
+    watcher = store.watch(coll.prefix, after, {
+      onEvents(events, revision) {
+        let wrote = false;
+        for (const e of events) {
+          const raw = e.type === 'put' ? e.value : e.prevValue;
+          if (raw === undefined) continue;
+          const obj = coll.decodeValue(raw, e.modRevision);
+          if (options.filter && !options.filter(obj)) {
+            // A put that moves an object out of the filter (an instance re-bound elsewhere) is a
+            // delete for this watcher.
+            if (e.type === 'put' && e.prevValue !== undefined && options.filter(coll.decodeValue(e.prevValue, e.modRevision))) {
+              res.write(`event: DELETE\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
+              wrote = true;
+            }
+            continue;
           }
-          continue;
+          res.write(`event: ${e.type === 'put' ? 'PUT' : 'DELETE'}\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
+          wrote = true;
         }
-        res.write(`event: ${e.type === 'put' ? 'PUT' : 'DELETE'}\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
-        wrote = true;
-      }
-      if (!wrote && Date.now() - lastBookmark > 1000) {
-        res.write(`event: BOOKMARK\nid: ${revision}\ndata: {}\n\n`);
-        lastBookmark = Date.now();
-      }
-    },
-    onError(err) {
-      const code = (err as { code?: string }).code ?? 'Unavailable';
-      res.write(`event: ERROR\ndata: ${JSON.stringify({ error: { code, message: err.message } })}\n\n`);
-      res.end();
-    },
-  });
+        if (!wrote && Date.now() - lastBookmark > 1000) {
+          res.write(`event: BOOKMARK\nid: ${revision}\ndata: {}\n\n`);
+          lastBookmark = Date.now();
+        }
+        // A reader slower than the cluster changes: stop taking events rather than buffer them
+        // without bound, and go on from this revision once it has read what it has (the store's
+        // history replays the gap; a gap it no longer holds ends the stream with Gone).
+        if (res.writableLength > PAUSE_ABOVE_BYTES) {
+          watcher?.close();
+          watcher = undefined;
+          res.once('drain', () => {
+            if (!closed) follow(revision);
+          });
+        }
+      },
+      onError(err) {
+        const code = (err as { code?: string }).code ?? 'Unavailable';
+        res.write(`event: ERROR\ndata: ${JSON.stringify({ error: { code, message: err.message } })}\n\n`);
+        res.end();
+      },
+    });
+  };
+  follow(options.sinceRevision);
   const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
   ping.unref();
   const close = () => {
+    closed = true;
     clearInterval(ping);
-    watcher.close();
+    watcher?.close();
   };
   req.raw.on('close', close);
   res.on('close', close);
