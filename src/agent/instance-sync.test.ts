@@ -205,6 +205,11 @@ describe('summarize', () => {
     expect(summarize(i, [{ ...base, state: 'Stopped', exitCode: 1, nextRetryAt: 'x', reason: 'CrashLoopBackOff' }])).toMatchObject({ status: 'Running', reason: 'CrashLoopBackOff' });
     expect(summarize(i, [{ ...base, state: 'Created' }]).status).toBe('Pending');
   });
+
+  it('reports containers without the runtime\'s bookkeeping labels', () => {
+    const report = summarize(instance(), [{ ...base, state: 'Running', labels: { 'orchestrator.instance': 'x' } }]);
+    expect(report.containers).toEqual([{ ...base, state: 'Running' }]);
+  });
 });
 
 describe('RestartTracker', () => {

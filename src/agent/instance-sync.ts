@@ -210,7 +210,9 @@ export function summarize(inst: WorkloadInstance, containers: ContainerStatus[])
     instanceId: inst.instanceId,
     status,
     ready,
-    containers,
+    // The runtime's labels say which instance a container belongs to: the node's bookkeeping for
+    // adoption, not part of the instance's status (and 150,000 copies of them weigh on the cluster).
+    containers: containers.map(({ labels: _bookkeeping, ...c }) => c),
     ...(problem ? { reason: problem.reason, message: problem.message ?? `container ${problem.name}: ${problem.reason}` } : {}),
     ...(startedAt ? { startedAt } : {}),
     ...(finishedAt ? { finishedAt } : {}),
