@@ -1,9 +1,13 @@
 /**
  * Helpers for benchmarks that drive the real binaries: start a control plane as its own process
  * (so its memory is its own), read its peak RSS, run requests with bounded concurrency.
+ *
+ * For profiling the control plane: BENCH_NODE_ARGS adds node flags (`--cpu-prof`, `--trace-gc`,
+ * `--heapsnapshot-signal=SIGUSR2`), BENCH_SERVER_STDOUT names a file for its stdout (where
+ * `--trace-gc` writes).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +26,7 @@ export interface ServerProcess {
 }
 
 export async function startServer(args: string[] = [], dataDir = mkdtempSync(join(tmpdir(), 'orch-bench-'))): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(DIST, 'src', 'bin', 'orchestrator-api.js'), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(DIST, 'src', 'bin', 'orchestrator-api.js'), '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--runtime', 'none', '--log-level', 'warn', ...args], { stdio: ['ignore', process.env.BENCH_SERVER_STDOUT ? openSync(process.env.BENCH_SERVER_STDOUT, 'w') : 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     proc.stderr!.setEncoding('utf8').on('data', (c: string) => {

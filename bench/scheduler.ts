@@ -91,6 +91,12 @@ async function runScenario(s: Scenario): Promise<BenchRow> {
   }
   const allRunningAt = Date.now();
   const rss = peakRssMb(server.pid);
+  // With BENCH_NODE_ARGS=--heapsnapshot-signal=SIGUSR2: a heap snapshot of the control plane at
+  // its fullest, written to the current directory (BENCH_HEAP_SNAPSHOT: ms to give it).
+  if (process.env.BENCH_HEAP_SNAPSHOT) {
+    process.kill(server.pid, 'SIGUSR2');
+    await sleep(Number(process.env.BENCH_HEAP_SNAPSHOT));
+  }
 
   const { items } = await client.listInstances();
   const boundLatency: number[] = [];
