@@ -50,10 +50,12 @@ describe('EventRecorder', () => {
     expect(written.map((e) => e.reason)).toEqual(['B']);
   });
 
-  it('makes ids that sort by time', () => {
+  it('makes ids that sort by time and differ within a millisecond', () => {
     const a = eventId('2026-11-28T09:30:12.123Z');
     const b = eventId('2026-11-28T09:30:12.124Z');
-    expect(a).toMatch(/^20261128T093012\.123Z-[0-9a-f]{8}$/);
+    expect(a).toMatch(/^20261128T093012\.123Z-[0-9a-f]{6}[0-9a-z]+$/);
     expect(a < b).toBe(true);
+    const same = Array.from({ length: 1000 }, () => eventId('2026-11-28T09:30:12.125Z'));
+    expect(new Set(same).size).toBe(1000);
   });
 });

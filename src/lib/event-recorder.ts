@@ -59,7 +59,12 @@ export class EventRecorder {
   }
 }
 
-/** Sortable by time, unique: `20261128T093012.123Z-a1b2c3`. */
+/** This process's part of event ids: ids are made by the thousand, a random draw for each is too slow. */
+const processTag = randomBytes(3).toString('hex');
+let sequence = 0;
+
+/** Sortable by time, unique: `20261128T093012.123Z-a1b2c3` + this process's sequence number. */
 export function eventId(iso: string): string {
-  return `${iso.replace(/[-:]/g, '')}-${randomBytes(4).toString('hex')}`;
+  sequence = (sequence + 1) % 0x7fffffff;
+  return `${iso.replace(/[-:]/g, '')}-${processTag}${sequence.toString(36)}`;
 }
