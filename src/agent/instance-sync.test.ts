@@ -173,6 +173,15 @@ describe('syncInstance', () => {
     expect(events[events.length - 1].message).toBe('stopped 2 container(s) (ScaledDown)');
   });
 
+  it('stops the containers of an instance asked to stop even when the agent\'s list of them is stale', async () => {
+    // A periodic relist of the runtime that ran while the container was being created did not see it.
+    const { inst } = await pass(instance());
+    expect(await known()).toHaveLength(1);
+    const out = await syncInstance(deps, NODE, inst.instanceId, { ...inst, deletionRequestedAt: new Date(clock.now()).toISOString() }, []);
+    expect(out).toEqual({ finalize: true });
+    expect(await known()).toEqual([]);
+  });
+
   it('removes containers of an instance bound elsewhere or gone, without finalizing a record it does not own', async () => {
     const { inst } = await pass(instance());
     expect(await syncInstance(deps, NODE, inst.instanceId, { ...inst, nodeId: 'n2' }, await known())).toEqual({ finalize: false });

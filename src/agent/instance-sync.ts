@@ -167,8 +167,13 @@ async function stopAll(d: SyncDeps, nodeId: string, desired: WorkloadInstance | 
   let template: InstanceTemplate | undefined;
   if (desired) template = await d.templates.get(desired.workloadId, desired.revision).catch(() => undefined);
   const graceMs = (template?.terminationGracePeriodSeconds ?? desired?.gracePeriodSeconds ?? 30) * 1000;
+  // Container ids follow from the instance and its template, so they are stopped whether or not the
+  // agent's last list of the runtime caught them (one being created while it listed, say): a
+  // container must not outlive its instance's record. Stopping one that does not exist is a no-op.
+  const targets = new Set(known);
+  if (desired) for (const c of template?.containers ?? desired.containers) targets.add(containerIdFor(desired.instanceId, c.name));
   await Promise.all(
-    known.map(async (cid) => {
+    [...targets].map(async (cid) => {
       const spec = template?.containers.find((c) => containerIdFor(desired!.instanceId, c.name) === cid);
       await d.preStop(nodeId, cid, spec, graceMs);
       await removeContainer(d, nodeId, cid, graceMs);
