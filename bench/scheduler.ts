@@ -134,6 +134,10 @@ export async function run(args: string[]): Promise<void> {
   const which = args[0] ?? 'all';
   const scenarios = which === 'all' ? [SCENARIOS.small, SCENARIOS.large] : [SCENARIOS[which]].filter(Boolean);
   if (scenarios.length === 0) throw new Error(`unknown scenario "${which}": small, large or all`);
+  // The scheduler alone runs first, so that its peak RSS is its own and not the simulated nodes' of
+  // the end-to-end runs (this process plays their agent).
+  const alone = measureSchedulerAlone({ nodes: 5000, workloads: 1500, replicasPerWorkload: 100 });
+  const aloneRows: BenchRow[] = [{ ...alone } as unknown as BenchRow];
   const endToEnd: BenchRow[] = [];
   for (const s of scenarios) {
     process.stdout.write(`running ${s.name}: ${s.nodes} nodes, ${s.workloads * s.replicas} instances…\n`);
@@ -141,8 +145,6 @@ export async function run(args: string[]): Promise<void> {
   }
   printTable('End to end: real control plane (SQLite, fsync per commit) + simulated nodes', endToEnd);
 
-  const alone = measureSchedulerAlone({ nodes: 5000, workloads: 1500, replicasPerWorkload: 100 });
-  const aloneRows: BenchRow[] = [{ ...alone } as unknown as BenchRow];
   printTable('Scheduler alone: 5,000 nodes, 150,000 decisions with the mix', aloneRows);
   writeResult('scheduler', { endToEnd, schedulerAlone: alone });
 }
