@@ -1,5 +1,5 @@
 import type { ApiClient } from '../../api/client.js';
-import { ndjson } from '../../api/exec-frames.js';
+import { readPullFrames } from '../../api/image-transfer.js';
 import type { Node } from '../../types/node.js';
 import { age, parseFormat, printList, UsageError } from '../output.js';
 
@@ -21,22 +21,14 @@ export async function list(c: ApiClient, opts: Opts): Promise<void> {
 }
 
 /** Pulls with progress on stderr, one line per step, as people expect of `docker pull`. */
-export async function pull(c: ApiClient, ref: string, opts: Opts): Promise<number> {
+export async function pull(c: ApiClient, ref: string, opts: Opts): Promise<void> {
   const node = await targetNode(c, opts);
   const res = await c.stream('POST', `/api/v1/nodes/${encodeURIComponent(node.id)}/images/pull`, { ref });
-  let code = 1;
-  type Line = { progress?: { message: string; done?: number; total?: number }; image?: { ref: string; digest: string }; error?: { message: string } };
-  for await (const line of ndjson<Line>(res)) {
-    if (line.progress) {
-      const p = line.progress;
-      const pct = p.total ? ` ${Math.round((100 * (p.done ?? 0)) / p.total)}%` : '';
-      process.stderr.write(`${p.message}${pct}\n`);
-    } else if (line.image) {
-      process.stdout.write(`${line.image.ref} pulled to ${node.name} (${line.image.digest})\n`);
-      code = 0;
-    } else if (line.error) process.stderr.write(`error: ${line.error.message}\n`);
-  }
-  return code;
+  const image = await readPullFrames(res, (p) => {
+    const pct = p.total ? ` ${Math.round((100 * (p.done ?? 0)) / p.total)}%` : '';
+    process.stderr.write(`${p.message}${pct}\n`);
+  });
+  process.stdout.write(`${image.ref} pulled to ${node.name} (${image.digest})\n`);
 }
 
 export async function importArchive(c: ApiClient, file: string, opts: Opts): Promise<void> {
