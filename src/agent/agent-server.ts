@@ -8,12 +8,13 @@ import { parseExecStreamQuery, serveExecSession } from '../api/exec-channel.js';
 import { OrchestrationError } from '../types/errors.js';
 import type { Logger } from '../types/logger.js';
 import type { Agent } from './agent.js';
+import { serveImageRequest } from './image-endpoints.js';
 
 /**
- * The agent's own small HTTP server, for what only the node can do: a container's logs, and exec (a
- * WebSocket, exec-channel.ts). The control plane calls it on a user's behalf with its admin token; the
- * agent checks each token by asking the control plane who it belongs to (cached for a minute), so it
- * keeps no secret of its own.
+ * The agent's own small HTTP server, for what only the node can do: a container's logs, exec (a
+ * WebSocket, exec-channel.ts) and the node's images (image-endpoints.ts). The control plane calls it
+ * on a user's behalf with its admin token; the agent checks each token by asking the control plane
+ * who it belongs to (cached for a minute), so it keeps no secret of its own.
  */
 export class AgentServer {
   private server?: http.Server;
@@ -44,6 +45,7 @@ export class AgentServer {
     try {
       await this.authorize(req.headers.authorization);
       const url = new URL(req.url ?? '/', 'http://agent');
+      if (await serveImageRequest(this.agent.images, req, res, url.pathname)) return;
       const m = /^\/v1\/instances\/([^/]+)\/logs$/.exec(url.pathname);
       if (!m || req.method !== 'GET') throw new OrchestrationError('NotFound', `no route ${req.method} ${url.pathname}`);
       const abort = new AbortController();
@@ -86,7 +88,7 @@ export class AgentServer {
     return e;
   }
 
-  /** Only the admin (the control plane acting for a user) may read logs or exec. */
+  /** Only the admin (the control plane acting for a user) may read logs, exec or reach images. */
   private async authorize(header: string | undefined): Promise<void> {
     const token = /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
     if (!token) throw new OrchestrationError('Unauthorized', 'missing bearer token');

@@ -7,8 +7,8 @@ import type { Node } from '../types/node.js';
 import type { Agent } from './agent.js';
 
 /**
- * Logs and exec for nodes whose agent runs in this process (the single-machine cluster, simulated
- * pools); other nodes are reached by `fallback` (HTTP to the node's agent).
+ * Logs, exec and images for nodes whose agent runs in this process (the single-machine cluster,
+ * simulated pools); other nodes are reached by `fallback` (HTTP to the node's agent).
  */
 export class LocalGateway implements NodeGateway {
   private readonly agents = new Map<string, Agent>();
@@ -20,10 +20,11 @@ export class LocalGateway implements NodeGateway {
   }
 
   images(node: Node): NodeImages {
-    const images = this.agents.get(node.id)?.images;
-    if (images) return images;
-    if (this.fallback?.images) return this.fallback.images(node);
-    throw new OrchestrationError('InvalidInput', `node ${node.name} has no image store here (its runtime is ${node.runtime ?? 'unknown'}; images are for the OCI runtime, and this version reaches only in-process nodes' stores)`);
+    const agent = this.agents.get(node.id);
+    if (!agent && this.fallback?.images) return this.fallback.images(node);
+    if (!agent) throw new OrchestrationError('ClusterError', `node ${node.name} has no reachable agent for images`);
+    if (agent.images) return agent.images;
+    throw new OrchestrationError('InvalidInput', `node ${node.name} keeps no images: its runtime is ${node.runtime ?? 'unknown'}, and only the OCI runtime has an image store`);
   }
 
   logs(node: Node, instance: WorkloadInstance, container: string, options: LogOptions): Promise<Readable> {

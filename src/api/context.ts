@@ -12,10 +12,6 @@ import type { Metrics } from './metrics.js';
 import type { NodeService } from './node-service.js';
 import type { WorkloadService } from './workload-service.js';
 
-/**
- * Reaches the agent that runs an instance, for what only it can do (logs, exec). In-process agents
- * are called directly; remote ones over HTTP at the node's address.
- */
 /** A node's image store, as the image commands reach it (the OCI runtime's store). */
 export interface NodeImages {
   list(): Promise<Array<{ ref: string; digest: string; size: number; createdAt: string }>>;
@@ -24,6 +20,10 @@ export interface NodeImages {
   remove(ref: string): Promise<void>;
 }
 
+/**
+ * Reaches the agent that runs a node, for what only it can do (logs, exec, its images). In-process
+ * agents are called directly; remote ones over HTTP at the node's address.
+ */
 export interface NodeGateway {
   /** The node's image store, where its runtime has one and the agent is reachable for it. */
   images?(node: Node): NodeImages;

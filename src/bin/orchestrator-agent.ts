@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * orchestrator-agent: a node agent for a machine that joins a cluster. It registers its node,
- * runs the instances bound to it, serves their logs and exec, and — with --join — takes part in
- * gossip so the control plane learns of its death in seconds.
+ * runs the instances bound to it, serves their logs and exec and the node's images, and — with
+ * --join — takes part in gossip so the control plane learns of its death in seconds.
  */
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
@@ -28,7 +28,7 @@ const program = new Command('orchestrator-agent')
   .addOption(new Option('--data-dir <dir>', 'container state and logs').env('ORCHESTRATOR_DATA_DIR').default('./agent-data'))
   .addOption(new Option('--labels <k=v,...>', 'node labels').env('ORCHESTRATOR_LABELS'))
   .addOption(new Option('--capacity <cpu=N,memory=MB,disk=MB>', 'advertise this size instead of measuring the machine').env('ORCHESTRATOR_CAPACITY'))
-  .addOption(new Option('--listen <host:port>', 'where logs and exec are served to the control plane').env('ORCHESTRATOR_LISTEN').default('127.0.0.1:0'))
+  .addOption(new Option('--listen <host:port>', 'where logs, exec and images are served to the control plane').env('ORCHESTRATOR_LISTEN').default('127.0.0.1:0'))
   .addOption(new Option('--advertise <url>', 'the URL the control plane reaches --listen at (default: derived from --listen)').env('ORCHESTRATOR_ADVERTISE'))
   .addOption(new Option('--join <host:port,...>', 'gossip seeds: the control plane\'s or other agents\' gossip addresses').env('ORCHESTRATOR_JOIN'))
   .addOption(new Option('--gossip-listen <host:port>', 'where this agent gossips (UDP and TCP)').env('ORCHESTRATOR_GOSSIP_LISTEN').default('127.0.0.1:0'))
@@ -42,7 +42,7 @@ const program = new Command('orchestrator-agent')
 async function main(o: Record<string, string>): Promise<void> {
   const log = pino({ level: o.logLevel, base: { service: 'orchestrator-agent' } }, pino.destination(2)) as unknown as Logger;
   const dataDir = resolve(o.dataDir);
-  const { runtime } = await openRuntime(o.runtime, dataDir, log);
+  const { runtime, images } = await openRuntime(o.runtime, dataDir, log);
   const runtimeName = runtime.name;
   const name = o.name ?? defaultNodeName();
   const capacity = o.capacity ? parseCapacity(o.capacity) : measureCapacity(dataDir);
@@ -58,7 +58,7 @@ async function main(o: Record<string, string>): Promise<void> {
       : [{ id: name, name, capacity, allocatable: allocatableOf(capacity), labels, taints: [], runtime: runtimeName }];
 
   const client = new ApiClient({ server: o.server, token: o.token });
-  const agent = new Agent({ client, runtime, nodes, log, heartbeatMs: Number(o.heartbeatMs), concurrency: Number(o.concurrency) });
+  const agent = new Agent({ client, runtime, nodes, log, heartbeatMs: Number(o.heartbeatMs), concurrency: Number(o.concurrency), images });
   const server = new AgentServer(agent, o.server, log.child({ component: 'agent-server' }));
   const listen = parseListen(o.listen);
   const url = await server.listen(listen.host, listen.port);
