@@ -152,14 +152,14 @@ export interface AgentProcess {
 }
 
 /** Starts orchestrator-agent as its own process and resolves once it has registered its node. */
-export async function startAgent(options: { server: string; token: string; name: string; runtime?: string; join?: string; dataDir?: string; capacity?: string; args?: string[]; netns?: string }): Promise<AgentProcess> {
+export async function startAgent(options: { server: string; token: string; name: string; runtime?: string; join?: string; dataDir?: string; capacity?: string; args?: string[]; netns?: string; env?: NodeJS.ProcessEnv }): Promise<AgentProcess> {
   const dataDir = options.dataDir ?? tempDir('orch-agent-');
   const args = [BIN.agent, '--server', options.server, '--token', options.token, '--name', options.name, '--runtime', options.runtime ?? 'process', '--data-dir', dataDir, '--log-level', 'warn', '--heartbeat-ms', '1000'];
   if (options.join) args.push('--join', options.join);
   if (options.capacity) args.push('--capacity', options.capacity);
   args.push(...(options.args ?? []));
   const [cmd, argv] = options.netns ? ['ip', ['netns', 'exec', options.netns, process.execPath, ...args]] : [process.execPath, args];
-  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  const proc = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   proc.stdout!.resume();
   proc.stderr!.setEncoding('utf8');
