@@ -139,8 +139,12 @@ export function processesWithArgs(argv: string[]): number[] {
   return pids.sort((a, b) => a - b);
 }
 
+/**
+ * Removes a test's directory. A container's supervisor that just saw its process killed may still be
+ * writing its exit file there: rmSync retries ENOTEMPTY a few times instead of failing the suite.
+ */
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 export interface AgentProcess {
