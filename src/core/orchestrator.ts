@@ -55,8 +55,10 @@ export class Orchestrator {
     this.log = opts.log.child({ component: 'orchestrator' });
     const leadership = opts.leadership ?? ALWAYS_LEADER;
     this.cache = new ClusterCache(opts.store, {
-      workloadChanged: (id) => this.enqueue(id),
-      instanceChanged: (i) => this.enqueue(i.workloadId),
+      workloadChanged: (id) => this.enqueue(id, true),
+      // Status news (Running, ready) waits behind placement work; an instance that stopped counting
+      // (failed, gone) may need a replacement and does not.
+      instanceChanged: (i, prev, deleted) => this.enqueue(i.workloadId, deleted || (prev !== undefined && isLive(prev) && !isLive(i))),
       nodeChanged: (n, prev, deleted) => this.onNodeChanged(n, prev, deleted),
     }, this.log);
     this.reconciler = new WorkloadReconciler({
@@ -92,8 +94,9 @@ export class Orchestrator {
     await this.opts.events.flush();
   }
 
-  enqueue(workloadId: string): void {
-    if (this.started) this.queue.add(workloadId);
+  /** Queues a workload's reconcile; urgent ones (spec changes, lost replicas) go first. */
+  enqueue(workloadId: string, urgent = false): void {
+    if (this.started) this.queue.add(workloadId, urgent);
   }
 
   /** Resolves once every queued reconcile has run (tests and benchmarks wait on it). */
@@ -160,8 +163,8 @@ export class Orchestrator {
 
   /** Reconcile what a node change may affect: workloads placed there, pending ones, daemons. */
   private touchNode(nodeId: string): void {
-    for (const i of this.cache.instancesOn(nodeId)) this.enqueue(i.workloadId);
-    for (const w of this.cache.workloads.values()) if (w.kind === 'daemon' || w.status.pendingReplicas > 0) this.enqueue(w.workloadId);
+    for (const i of this.cache.instancesOn(nodeId)) this.enqueue(i.workloadId, true);
+    for (const w of this.cache.workloads.values()) if (w.kind === 'daemon' || w.status.pendingReplicas > 0) this.enqueue(w.workloadId, true);
   }
 
   private reconcilerMayWrite(): boolean {

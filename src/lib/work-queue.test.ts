@@ -29,6 +29,27 @@ describe('WorkQueue', () => {
     expect(runs).toEqual(['busy', 'a', 'b']);
   });
 
+  it('runs urgent keys before the others, moving a waiting key ahead when it is added again as urgent, each once', async () => {
+    const runs: string[] = [];
+    const hold = gate();
+    const q = new WorkQueue(async (k) => {
+      runs.push(k);
+      if (k === 'busy') await hold.promise;
+    }, { concurrency: 1 });
+    q.add('busy');
+    q.add('status-1');
+    q.add('status-2');
+    q.add('new', true);
+    q.add('status-2', true);
+    q.add('status-2');
+    q.add('busy', true);
+    expect(q.length).toBe(3);
+    hold.open();
+    await q.idle();
+    // busy, re-added urgently while it ran, runs again after the urgent keys that were waiting, before the rest.
+    expect(runs).toEqual(['busy', 'new', 'status-2', 'busy', 'status-1']);
+  });
+
   it('never runs two handlers for one key at once, and re-runs a key added during its run exactly once', async () => {
     let running = 0;
     let maxRunning = 0;

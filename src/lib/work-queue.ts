@@ -19,10 +19,14 @@ export interface WorkQueueOptions {
  * per-key exponential backoff (reset on the next success).
  */
 export class WorkQueue {
-  private readonly queue: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Keys in the order they were added, urgent ones in their own lane; stale entries are skipped. */
+  private readonly urgentLane: string[] = [];
+  private readonly normalLane: string[] = [];
+  /** Keys waiting, and whether they wait in the urgent lane. */
+  private readonly queued = new Map<string, boolean>();
   private readonly running = new Set<string>();
-  private readonly dirty = new Set<string>();
+  /** Keys added while they ran, and whether one of those adds was urgent. */
+  private readonly dirty = new Map<string, boolean>();
   private readonly delayed = new Map<string, { at: number; timer: TimerHandle }>();
   private readonly failures = new Map<string, number>();
   private active = 0;
@@ -47,7 +51,12 @@ export class WorkQueue {
     this.maxRetryMs = options.maxRetryMs ?? 60_000;
   }
 
-  add(key: string): void {
+  /**
+   * Queues `key`. An urgent key goes before every key that is not (the reconcile of a new or changed
+   * workload before the many that only refresh status), and an urgent add moves a key already
+   * waiting into the urgent lane.
+   */
+  add(key: string, urgent = false): void {
     if (this.stopped) return;
     const pending = this.delayed.get(key);
     if (pending) {
@@ -55,12 +64,13 @@ export class WorkQueue {
       this.delayed.delete(key);
     }
     if (this.running.has(key)) {
-      this.dirty.add(key);
+      this.dirty.set(key, urgent || this.dirty.get(key) === true);
       return;
     }
-    if (this.queued.has(key)) return;
-    this.queued.add(key);
-    this.queue.push(key);
+    const waiting = this.queued.get(key);
+    if (waiting === true || (waiting === false && !urgent)) return;
+    this.queued.set(key, urgent);
+    (urgent ? this.urgentLane : this.normalLane).push(key);
     this.pump();
   }
 
@@ -81,7 +91,7 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.queued.size;
   }
 
   get inFlight(): number {
@@ -90,7 +100,7 @@ export class WorkQueue {
 
   /** Resolves when nothing is queued or running (delayed keys do not count). */
   idle(): Promise<void> {
-    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    if (this.queued.size === 0 && this.active === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -98,19 +108,21 @@ export class WorkQueue {
     this.stopped = true;
     for (const { timer } of this.delayed.values()) this.clock.clearTimeout(timer);
     this.delayed.clear();
-    this.queue.length = 0;
+    this.urgentLane.length = 0;
+    this.normalLane.length = 0;
     this.queued.clear();
   }
 
   private pump(): void {
-    while (!this.stopped && this.active < this.concurrency && this.queue.length > 0) {
-      const key = this.queue.shift()!;
+    while (!this.stopped && this.active < this.concurrency) {
+      const key = this.next();
+      if (key === undefined) break;
       this.queued.delete(key);
       this.running.add(key);
       this.active++;
       void this.run(key);
     }
-    if (this.queue.length === 0 && this.active === 0) {
+    if (this.queued.size === 0 && this.active === 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -134,8 +146,24 @@ export class WorkQueue {
       this.running.delete(key);
       this.active--;
     }
-    if (this.dirty.delete(key)) this.add(key);
-    else if (requeueAfter !== undefined) this.addAfter(key, requeueAfter);
+    const dirty = this.dirty.get(key);
+    if (dirty !== undefined) {
+      this.dirty.delete(key);
+      this.add(key, dirty);
+    } else if (requeueAfter !== undefined) this.addAfter(key, requeueAfter);
     this.pump();
+  }
+
+  /** The next key to run: urgent ones first, each lane in order. */
+  private next(): string | undefined {
+    while (this.urgentLane.length > 0) {
+      const key = this.urgentLane.shift()!;
+      if (this.queued.get(key) === true) return key;
+    }
+    while (this.normalLane.length > 0) {
+      const key = this.normalLane.shift()!;
+      if (this.queued.get(key) === false) return key;
+    }
+    return undefined;
   }
 }
