@@ -37,17 +37,16 @@ export function streamWatch<T extends { resourceVersion: string }>(
         for (const e of events) {
           const raw = e.type === 'put' ? e.value : e.prevValue;
           if (raw === undefined) continue;
-          const obj = coll.decodeValue(raw, e.modRevision);
-          if (options.filter && !options.filter(obj)) {
+          if (options.filter && !options.filter(coll.decodeValue(raw, e.modRevision))) {
             // A put that moves an object out of the filter (an instance re-bound elsewhere) is a
             // delete for this watcher.
             if (e.type === 'put' && e.prevValue !== undefined && options.filter(coll.decodeValue(e.prevValue, e.modRevision))) {
-              res.write(`event: DELETE\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
+              res.write(`event: DELETE\nid: ${revision}\ndata: ${coll.jsonWithVersion(raw, e.modRevision)}\n\n`);
               wrote = true;
             }
             continue;
           }
-          res.write(`event: ${e.type === 'put' ? 'PUT' : 'DELETE'}\nid: ${revision}\ndata: ${JSON.stringify(obj)}\n\n`);
+          res.write(`event: ${e.type === 'put' ? 'PUT' : 'DELETE'}\nid: ${revision}\ndata: ${coll.jsonWithVersion(raw, e.modRevision)}\n\n`);
           wrote = true;
         }
         if (!wrote && Date.now() - lastBookmark > 1000) {

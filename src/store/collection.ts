@@ -32,6 +32,15 @@ export class Collection<T extends { resourceVersion: string }> {
     return this.decode({ value, modRevision });
   }
 
+  /**
+   * The JSON of a stored value as `decode` would give it, written without parsing it: the stored
+   * text with `resourceVersion` put in front (watch streams send thousands of these a second).
+   */
+  jsonWithVersion(value: string, modRevision: number): string {
+    const head = `{"resourceVersion":"${modRevision}"`;
+    return value === '{}' ? `${head}}` : `${head},${value.slice(1)}`;
+  }
+
   encode(obj: T): string {
     const { resourceVersion: _drop, ...rest } = obj;
     return JSON.stringify(rest);
