@@ -10,7 +10,14 @@ import type { Principal } from './auth.js';
  * so a report merges into the stored object and never touches those.
  */
 export class InstanceService {
-  constructor(private readonly store: ClusterStore) {}
+  constructor(
+    private readonly store: ClusterStore,
+    /**
+     * A watch-fed copy of the instances (the core's cache), read first so that a report costs no
+     * store read; it may be behind, which the guarded commit catches, and then the store is read.
+     */
+    private readonly cached?: { get(id: string): WorkloadInstance | undefined },
+  ) {}
 
   async report(reports: InstanceStatusReport[], principal: Principal): Promise<{ applied: number; unknown: string[] }> {
     for (const [k, r] of reports.entries()) {
@@ -35,7 +42,9 @@ export class InstanceService {
     for (let attempt = 0; attempt < 8 && pending.length > 0; attempt++) {
       const merged: Array<{ next: WorkloadInstance; report: InstanceStatusReport }> = [];
       for (const r of pending) {
-        const current = await this.store.instances.get(r.instanceId);
+        let current = attempt === 0 ? this.cached?.get(r.instanceId) : undefined;
+        // What the cache does not know yet (a binding it has not seen) is asked of the store.
+        if (!current || (principal.kind === 'agent' && current.nodeId !== principal.nodeId)) current = await this.store.instances.get(r.instanceId);
         if (!current) {
           if (!unknown.includes(r.instanceId)) unknown.push(r.instanceId);
           continue;

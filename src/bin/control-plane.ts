@@ -121,7 +121,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     },
   };
   const app = buildApiServer(
-    { store, workloads: new WorkloadService(store), nodes: new NodeService(store), instances: new InstanceService(store), auth: new Authenticator(adminToken, store), gateway, metrics, events, info, log: log.child({ component: 'api' }) },
+    { store, workloads: new WorkloadService(store), nodes: new NodeService(store), instances: new InstanceService(store, orchestrator.cache.instances), auth: new Authenticator(adminToken, store), gateway, metrics, events, info, log: log.child({ component: 'api' }) },
     { bodyLimit: o.bodyLimit },
   );
   registerMetrics(metrics, orchestrator, o.store);
