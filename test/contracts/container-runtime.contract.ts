@@ -226,6 +226,14 @@ export function containerRuntimeContract(name: string, open: () => Promise<Conta
       expect(await runtime.getContainerStatus(node, id)).toMatchObject({ state: 'Stopped', exitCode: 143, finishedAt: st.finishedAt });
     });
 
+    it('with no grace period, kills a container at once instead of asking it to stop', async () => {
+      const { node, id } = await start({ kind: 'runsForever', prints: 'up' });
+      await waitForLog(node, id, 'up');
+      await runtime.stopContainer(node, id, 0);
+      // 137 (SIGKILL), not 143: it was never sent the SIGTERM it would have died of.
+      expect(await runtime.getContainerStatus(node, id)).toMatchObject({ state: 'Stopped', exitCode: 137 });
+    });
+
     it('kills a container that ignores SIGTERM once the grace period is over', async () => {
       const { node, id } = await start({ kind: 'ignoresSigterm', prints: 'ignoring' });
       await waitForLog(node, id, 'ignoring');

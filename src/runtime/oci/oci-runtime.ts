@@ -153,9 +153,12 @@ export class OciRuntime implements ContainerRuntime {
       const meta = await readMeta(paths);
       if (!meta || (await readExit(paths))) return;
       const runc = this.runc(nodeId);
-      await runc.kill(id, 'TERM').catch(() => {});
-      if (await waitForExit(paths, gracePeriodMs)) return;
-      this.log.info({ container: id, gracePeriodMs }, 'grace period over, sending SIGKILL');
+      // No grace period means no SIGTERM (Kubernetes' force delete): the process would not get to act on it.
+      if (gracePeriodMs > 0) {
+        await runc.kill(id, 'TERM').catch(() => {});
+        if (await waitForExit(paths, gracePeriodMs)) return;
+        this.log.info({ container: id, gracePeriodMs }, 'grace period over, sending SIGKILL');
+      }
       await runc.kill(id, 'KILL').catch(() => {});
       await waitForExit(paths, KILL_WAIT_MS);
     });

@@ -104,6 +104,10 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (c.stopping) return c.stopping;
     if (c.timer) this.clock.clearTimeout(c.timer);
     c.timer = undefined;
+    if (gracePeriodMs <= 0) {
+      this.finish(nodeId, c, 137, 'killed by SIGKILL (no grace period)');
+      return;
+    }
     if (!c.ignoresSigterm || c.state === 'Starting') {
       this.finish(nodeId, c, 143, 'terminated by SIGTERM');
       return;
