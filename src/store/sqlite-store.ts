@@ -32,8 +32,8 @@ export class SqliteStateStore implements StateStore {
   private readonly hub: WatchHub;
   private rev: number;
   private closed = false;
-  /** Commits waiting for the next group commit (see commit). */
   private readonly counts = { commits: 0, transactions: 0 };
+  /** Commits waiting for the next group commit (see commit). */
   private pending: Array<{ ops: WriteOp[]; resolve: (r: CommitResult) => void; reject: (e: Error) => void }> = [];
   private readonly stmt: {
     get: Database.Statement<[string], Row>;
