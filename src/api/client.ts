@@ -23,6 +23,9 @@ export interface WatchHandlers<T> {
   onEnd(err?: OrchestrationError): void;
 }
 
+/** Instances per page when the client lists them. */
+const INSTANCE_PAGE = 2000;
+
 export interface Listed<T> {
   items: T[];
   revision: number;
@@ -189,8 +192,23 @@ export class ApiClient {
   nodeAction(ref: string, action: 'cordon' | 'uncordon' | 'drain') {
     return this.request<Node>('POST', `/api/v1/nodes/${enc(ref)}/${action}`);
   }
-  listInstances(filter: { workload?: string; node?: string } = {}) {
-    return this.request<Listed<WorkloadInstance>>('GET', '/api/v1/instances', undefined, filter);
+  /**
+   * Every instance (of a workload, on a node), fetched a page at a time so that neither side holds a
+   * whole large cluster's worth of JSON at once; by workload, then age, as the unpaged list gives them.
+   * The revision is the first page's: watching from it misses nothing that changed meanwhile.
+   */
+  async listInstances(filter: { workload?: string; node?: string } = {}): Promise<Listed<WorkloadInstance>> {
+    const items: WorkloadInstance[] = [];
+    let revision: number | undefined;
+    let token: string | undefined;
+    do {
+      const page = await this.request<Listed<WorkloadInstance> & { continue?: string }>('GET', '/api/v1/instances', undefined, { ...filter, limit: String(INSTANCE_PAGE), continue: token });
+      items.push(...page.items);
+      revision ??= page.revision;
+      token = page.continue;
+    } while (token);
+    items.sort((a, b) => a.workloadName.localeCompare(b.workloadName) || a.createdAt.localeCompare(b.createdAt));
+    return { items, revision: revision ?? 0 };
   }
   getInstance(ref: string) {
     return this.request<WorkloadInstance>('GET', `/api/v1/instances/${enc(ref)}`);

@@ -66,6 +66,35 @@ describe('nodes, instances and events', () => {
     expect((await call('GET', '/api/v1/instances?workload=web')).json.items.map((x: { instanceId: string }) => x.instanceId)).toEqual([other.instanceId]);
   });
 
+  it('lists instances a page at a time, each once, by workload too, and names a bad limit', async () => {
+    const w = (await call('POST', '/api/v1/workloads', web)).json;
+    const other = (await call('POST', '/api/v1/workloads', { ...web, name: 'web-api' })).json;
+    const { newInstance } = await import('../core/instance-factory.js');
+    const mine = Array.from({ length: 5 }, () => newInstance(w, 'n1', new Date().toISOString()));
+    const theirs = Array.from({ length: 3 }, () => newInstance(other, 'n1', new Date().toISOString()));
+    await store.commit([...mine, ...theirs].map((i) => store.instances.create(i)));
+
+    const pages = async (query: string) => {
+      const seen: string[][] = [];
+      let token = '';
+      do {
+        const page = (await call('GET', `/api/v1/instances?${query}${token ? `&continue=${token}` : ''}`)).json;
+        seen.push(page.items.map((i: { instanceId: string }) => i.instanceId));
+        token = page.continue ?? '';
+      } while (token);
+      return seen;
+    };
+    const all = await pages('limit=3');
+    expect(all.map((p) => p.length)).toEqual([3, 3, 2]);
+    expect(all.flat().sort()).toEqual([...mine, ...theirs].map((i) => i.instanceId).sort());
+    // "web-" is also the start of web-api's names: the filter still keeps them apart.
+    expect((await pages('limit=2&workload=web')).flat().sort()).toEqual(mine.map((i) => i.instanceId).sort());
+    expect((await call('GET', '/api/v1/instances?workload=web')).json.items).toHaveLength(5);
+    const bad = await call('GET', '/api/v1/instances?limit=0');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.json)).toContain('limit');
+  });
+
   it('serves logs through the node gateway, and 409 for an instance not yet placed', async () => {
     await call('POST', '/api/v1/nodes', nodeReg);
     const w = (await call('POST', '/api/v1/workloads', web)).json;

@@ -51,18 +51,21 @@ export class Collection<T extends { resourceVersion: string }> {
     return kv && this.decode(kv);
   }
 
-  async list(options?: ListOptions): Promise<{ items: T[]; revision: number; more: boolean }> {
-    const res = await this.store.list(this.prefix, options);
+  /** A page of objects; `prefix` narrows it to ids that start with it. */
+  async list(options: ListOptions & { prefix?: string } = {}): Promise<{ items: T[]; revision: number; more: boolean }> {
+    const { prefix = '', ...page } = options;
+    const res = await this.store.list(this.prefix + prefix, page);
     return { items: res.items.map((kv) => this.decode(kv)), revision: res.revision, more: res.more };
   }
 
-  /** Every object, read in pages so a large collection never needs one huge read. */
-  async listAll(pageSize = 5000): Promise<{ items: T[]; revision: number }> {
+  /** Every object (whose id starts with `prefix`), read in pages so a large collection never needs one huge read. */
+  async listAll(options: { prefix?: string; pageSize?: number } = {}): Promise<{ items: T[]; revision: number }> {
+    const { prefix = '', pageSize = 5000 } = options;
     const items: T[] = [];
     let after: string | undefined;
     let revision = 0;
     for (;;) {
-      const page = await this.store.list(this.prefix, { limit: pageSize, after });
+      const page = await this.store.list(this.prefix + prefix, { limit: pageSize, after });
       if (revision === 0) revision = page.revision;
       for (const kv of page.items) items.push(this.decode(kv));
       if (!page.more || page.items.length === 0) return { items, revision };

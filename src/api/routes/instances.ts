@@ -10,6 +10,16 @@ import { revisionParam } from './workloads.js';
 
 type IdParams = { id: string };
 
+/** Largest page of a paged list. */
+const MAX_PAGE = 10_000;
+
+function pageSize(value: string | undefined): number {
+  if (value === undefined) return 500;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_PAGE) throw OrchestrationError.invalidInput([{ path: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}` }], 'query');
+  return n;
+}
+
 export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
   r.add(
     {
@@ -19,19 +29,33 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
         node: { type: 'string', description: 'only those bound to this node (id)' },
         watch: { type: 'boolean', description: 'stream changes' },
         sinceRevision: { type: 'integer', description: 'with watch' },
+        limit: { type: 'integer', description: `a page of at most this many (1-${MAX_PAGE}), in name order; the answer's continue token asks for the next` },
+        continue: { type: 'string', description: 'the continue token of the previous page' },
       },
-      response: { status: 200, description: '{ items, revision }' },
+      response: { status: 200, description: '{ items, revision, continue? }' },
     },
     async (req, reply, p) => {
-      const q = req.query as { workload?: string; node?: string; watch?: string; sinceRevision?: string };
+      const q = req.query as { workload?: string; node?: string; watch?: string; sinceRevision?: string; limit?: string; continue?: string };
       if (p.kind === 'agent') requireNodeAccess(p, q.node);
-      const workloadId = q.workload ? (await ctx.store.requireWorkload(q.workload)).workloadId : undefined;
+      const workload = q.workload ? await ctx.store.requireWorkload(q.workload) : undefined;
+      const workloadId = workload?.workloadId;
+      const workloadName = workload?.name;
       const filter = (i: { workloadId: string; nodeId: string }) => (!workloadId || i.workloadId === workloadId) && (!q.node || i.nodeId === q.node);
       if (q.watch === 'true') {
         streamWatch(req, reply, ctx.store.kv, ctx.store.instances, { sinceRevision: revisionParam(q.sinceRevision), filter });
         return;
       }
-      const { items, revision } = await ctx.store.instances.listAll();
+      // An instance is named after its workload: one workload's are read from their name's range only.
+      const range = workloadName ? { prefix: `${workloadName}-` } : {};
+      if (q.limit !== undefined || q.continue !== undefined) {
+        // Pages in key order, each read at its own revision: a client that then watches from the first
+        // page's revision sees every change made while it paged (some twice, as upserts).
+        const limit = pageSize(q.limit);
+        const page = await ctx.store.instances.list({ ...range, limit, after: q.continue ? ctx.store.instances.key(q.continue) : undefined });
+        const last = page.items[page.items.length - 1];
+        return { items: page.items.filter(filter), revision: page.revision, ...(page.more && last ? { continue: last.instanceId } : {}) };
+      }
+      const { items, revision } = await ctx.store.instances.listAll(range);
       return { items: items.filter(filter).sort((a, b) => a.workloadName.localeCompare(b.workloadName) || a.createdAt.localeCompare(b.createdAt)), revision };
     },
   );
