@@ -27,6 +27,31 @@ describe('services', () => {
     expect(h.reasons()).toEqual(expect.arrayContaining(['ScaledUp', 'Scheduled']));
   });
 
+  it('writes a workload\'s ready count at most every 250 ms, and the last count always lands', async () => {
+    h = new CoreHarness();
+    await h.addNode('n1');
+    await h.start();
+    const w = await h.workloads.create(spec('web', { replicas: 6 }));
+    await h.settle();
+    const [a, b, c, ...rest] = await h.instances(w.workloadId);
+    const status = async () => (await h.store.workloads.get(w.workloadId))!.status;
+    await h.advance(250);
+    await h.report(a.instanceId, { status: 'Running', ready: true });
+    await h.settle();
+    expect((await status()).readyReplicas).toBe(1);
+    // Within 250 ms of that write: counts wait, then land together.
+    await h.report(b.instanceId, { status: 'Running', ready: true });
+    await h.report(c.instanceId, { status: 'Running', ready: true });
+    await h.settle();
+    expect((await status()).readyReplicas).toBe(1);
+    await h.advance(250);
+    expect((await status()).readyReplicas).toBe(3);
+    // The rest complete the rollout: a condition turns, written at once.
+    for (const i of rest) await h.report(i.instanceId, { status: 'Running', ready: true });
+    await h.settle();
+    expect(await status()).toMatchObject({ readyReplicas: 6, conditions: expect.arrayContaining([expect.objectContaining({ type: 'Progressing', reason: 'RolloutComplete' })]) });
+  });
+
   it('scaling down removes the unplaced copy first, then the one not yet running, and keeps running ones', async () => {
     h = new CoreHarness();
     await h.addNode('small', { allocatable: { cpuCores: 3, memoryMb: 4096, diskMb: 1000 }, capacity: { cpuCores: 3, memoryMb: 4096, diskMb: 1000 } });

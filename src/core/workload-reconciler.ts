@@ -11,10 +11,13 @@ import { instanceHostPorts, instanceLabels, instanceRequests, newInstance } from
 import { rolloutLimits, rollingStep } from './rollout.js';
 import { selectVictims } from './victims.js';
 import { InstanceWriteBatch, type LeadershipGuard } from './write-batch.js';
-import { computeWorkloadStatus, statusChanged } from './workload-status.js';
+import { computeWorkloadStatus, conditionsChanged, statusChanged } from './workload-status.js';
 import { jobFinished, planDaemon, planJob } from './kinds.js';
 import { ReplacementBackoff } from './replacement-backoff.js';
 import { ProgressTracker } from './progress-tracker.js';
+
+/** A workload's status counts are written at most this often (see updateStatus). */
+const STATUS_COUNTS_EVERY_MS = 250;
 
 export interface ReconcilerDeps {
   store: ClusterStore;
@@ -38,6 +41,8 @@ export interface ReconcileResult {
 export class WorkloadReconciler {
   private readonly backoff: ReplacementBackoff;
   private readonly progress: ProgressTracker;
+  /** When each workload's status was last written (see updateStatus). */
+  private readonly statusWrittenAt = new Map<string, number>();
 
   constructor(private readonly d: ReconcilerDeps) {
     this.backoff = new ReplacementBackoff(d.clock);
@@ -59,6 +64,7 @@ export class WorkloadReconciler {
       for (const i of instances) this.requestDeletion(i, batch, now, 'WorkloadDeleted');
       this.backoff.forget(workloadId);
       this.progress.done(workloadId);
+      this.statusWrittenAt.delete(workloadId);
       await this.commit(batch, requeue);
       return { requeueAfterMs };
     }
@@ -331,6 +337,15 @@ export class WorkloadReconciler {
     const stalled = this.progress.isStalled(w.workloadId, w.templateRevision);
     const next = computeWorkloadStatus(w, instances, (i) => this.isAvailable(w, i), this.d.clock.now(), stalled);
     if (!statusChanged(w.status, next)) return;
+    // Counts alone (ready, available replicas) are written at most every STATUS_COUNTS_EVERY_MS: 50
+    // containers starting would otherwise mean 50 workload writes. A new generation or condition is
+    // written at once.
+    const now = this.d.clock.now();
+    const wait = (this.statusWrittenAt.get(w.workloadId) ?? -Infinity) + STATUS_COUNTS_EVERY_MS - now;
+    if (wait > 0 && w.status.observedGeneration === next.observedGeneration && !conditionsChanged(w.status, next)) {
+      requeue(wait);
+      return;
+    }
     const wasStalled = w.status.conditions.some((c) => c.reason === 'ProgressDeadlineExceeded');
     if (stalled && !wasStalled) {
       this.d.events.warning({ kind: 'Workload', id: w.workloadId, name: w.name }, 'ProgressDeadlineExceeded', `rollout to revision ${w.templateRevision} made no progress for ${w.progressDeadlineSeconds}s; stopped (undo or apply a fix)`, { workloadId: w.workloadId });
@@ -338,7 +353,9 @@ export class WorkloadReconciler {
     const guard = this.d.leadership.guard();
     const updated = { ...w, status: next };
     const res = await this.d.store.commit(guard ? [guard, this.d.store.workloads.put(updated)] : [this.d.store.workloads.put(updated)]);
-    if (res.ok) this.d.cache.workloads.applyLocal(updated, res.revision);
-    else requeue(50);
+    if (res.ok) {
+      this.d.cache.workloads.applyLocal(updated, res.revision);
+      this.statusWrittenAt.set(w.workloadId, now);
+    } else requeue(50);
   }
 }

@@ -55,6 +55,12 @@ export function computeWorkloadStatus(w: WorkloadDefinition, instances: readonly
 }
 
 /** Whether a new status differs from the stored one in anything but transition times. */
+/** Whether a condition came, went or turned (type, status, reason): more than the counts in its message. */
+export function conditionsChanged(a: WorkloadStatus, b: WorkloadStatus): boolean {
+  const states = (s: WorkloadStatus) => s.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`).join(',');
+  return states(a) !== states(b);
+}
+
 export function statusChanged(a: WorkloadStatus, b: WorkloadStatus): boolean {
   const strip = (s: WorkloadStatus) => JSON.stringify({ ...s, conditions: s.conditions.map(({ lastTransitionTime: _t, ...c }) => c) });
   return strip(a) !== strip(b);
