@@ -4,7 +4,7 @@ import { URL } from 'node:url';
 import type { WebSocket } from 'ws';
 import { OrchestrationError, type ErrorBody } from '../types/errors.js';
 import type { ClusterEventRecord } from '../types/event.js';
-import type { InstanceStatusReport, WorkloadInstance } from '../types/instance.js';
+import { byWorkloadThenAge, type InstanceStatusReport, type WorkloadInstance } from '../types/instance.js';
 import type { Node } from '../types/node.js';
 import type { WorkloadDefinition, WorkloadRevision } from '../types/workload.js';
 
@@ -207,7 +207,7 @@ export class ApiClient {
       revision ??= page.revision;
       token = page.continue;
     } while (token);
-    items.sort((a, b) => a.workloadName.localeCompare(b.workloadName) || a.createdAt.localeCompare(b.createdAt));
+    items.sort(byWorkloadThenAge);
     return { items, revision: revision ?? 0 };
   }
   getInstance(ref: string) {

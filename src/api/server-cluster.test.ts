@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { newInstance } from '../core/instance-factory.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import type { ApiContext } from './context.js';
 import { admin, nodeReg, testApi, web, type TestApi } from './api.test-harness.js';
@@ -40,7 +41,6 @@ describe('nodes, instances and events', () => {
   it('merges an agent’s status report, refuses reports for other nodes’ instances, and finalizes only what was asked to stop', async () => {
     await call('POST', '/api/v1/nodes', nodeReg);
     const w = (await call('POST', '/api/v1/workloads', web)).json;
-    const { newInstance } = await import('../core/instance-factory.js');
     const i = newInstance(w, 'n1', new Date().toISOString());
     const other = newInstance(w, 'n2', new Date().toISOString());
     await store.commit([store.instances.create(i), store.instances.create(other)]);
@@ -69,7 +69,6 @@ describe('nodes, instances and events', () => {
   it('lists instances a page at a time, each once, by workload too, and names a bad limit', async () => {
     const w = (await call('POST', '/api/v1/workloads', web)).json;
     const other = (await call('POST', '/api/v1/workloads', { ...web, name: 'web-api' })).json;
-    const { newInstance } = await import('../core/instance-factory.js');
     const mine = Array.from({ length: 5 }, () => newInstance(w, 'n1', new Date().toISOString()));
     const theirs = Array.from({ length: 3 }, () => newInstance(other, 'n1', new Date().toISOString()));
     await store.commit([...mine, ...theirs].map((i) => store.instances.create(i)));
@@ -98,7 +97,6 @@ describe('nodes, instances and events', () => {
   it('serves logs through the node gateway, and 409 for an instance not yet placed', async () => {
     await call('POST', '/api/v1/nodes', nodeReg);
     const w = (await call('POST', '/api/v1/workloads', web)).json;
-    const { newInstance } = await import('../core/instance-factory.js');
     const placed = newInstance(w, 'n1', new Date().toISOString());
     const unplaced = newInstance(w, '', new Date().toISOString());
     await store.commit([store.instances.create(placed), store.instances.create(unplaced)]);
@@ -138,7 +136,6 @@ describe('more routes', () => {
   it('exec streams stdout and stderr frames, then the exit code', async () => {
     await call('POST', '/api/v1/nodes', nodeReg);
     const w = (await call('POST', '/api/v1/workloads', web)).json;
-    const { newInstance } = await import('../core/instance-factory.js');
     const i = newInstance(w, 'n1', new Date().toISOString());
     await store.commit([store.instances.create(i)]);
     const res = await app.inject({ method: 'POST', url: `/api/v1/instances/${i.instanceId}/exec`, headers: admin, payload: { command: ['echo', 'hi'] } });

@@ -1,7 +1,8 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { newInstance } from '../core/instance-factory.js';
 import type { ClusterStore } from '../store/cluster-store.js';
 import { admin, testApi, web, type TestApi } from './api.test-harness.js';
 
@@ -21,8 +22,15 @@ afterEach(async () => {
 });
 
 describe('watch streams', () => {
-  /** Opens an SSE watch on a real loopback socket and collects frames until `until` says stop. */
-  async function watchFrames(path: string, until: (frames: Array<{ event: string; data: any }>) => boolean): Promise<Array<{ event: string; data: any }>> {
+  /**
+   * Opens an SSE watch on a real loopback socket and collects frames until `until` says stop.
+   * `onOpen` gets the response once it is being read (to pause the reader, say).
+   */
+  async function watchFrames(
+    path: string,
+    until: (frames: Array<{ event: string; data: any }>) => boolean,
+    onOpen?: (res: IncomingMessage) => Promise<void>,
+  ): Promise<Array<{ event: string; data: any }>> {
     const address = await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as AddressInfo;
     expect(address).toContain('127.0.0.1');
@@ -46,6 +54,7 @@ describe('watch streams', () => {
             resolve(frames);
           }
         });
+        onOpen?.(res).catch(reject);
       });
       req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
       req.end();
@@ -63,7 +72,6 @@ describe('watch streams', () => {
 
   it('filters instance watches by node, and a re-bind away from the node is a DELETE', async () => {
     const w = (await call('POST', '/api/v1/workloads', web)).json;
-    const { newInstance } = await import('../core/instance-factory.js');
     const since = await store.kv.revision();
     const mine = newInstance(w, 'n1', new Date().toISOString());
     const theirs = newInstance(w, 'n2', new Date().toISOString());
@@ -75,44 +83,20 @@ describe('watch streams', () => {
 
   it('a reader slower than the changes gets every event once and in order, without the server buffering them all', async () => {
     const w = (await call('POST', '/api/v1/workloads', web)).json;
-    const { newInstance } = await import('../core/instance-factory.js');
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const { port } = app.server.address() as AddressInfo;
     const watches = vi.spyOn(store.kv, 'watch');
     const filler = 'x'.repeat(40_000);
     const count = 400;
-    const received: number[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/api/v1/instances?watch=true', headers: admin }, (res) => {
-        res.pause();
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          buf += chunk;
-          let cut: number;
-          while ((cut = buf.indexOf('\n\n')) >= 0) {
-            const data = /^data: (.*)$/m.exec(buf.slice(0, cut))?.[1];
-            buf = buf.slice(cut + 2);
-            if (data?.includes('"seq"')) received.push(Number(JSON.parse(data).labels.seq));
-          }
-          if (received.length >= count) {
-            req.destroy();
-            resolve();
-          }
-        });
-        // 16 MB of changes while nobody reads, then the reader catches up.
-        void (async () => {
-          for (let k = 0; k < count; k++) {
-            const i = newInstance(w, 'n1', new Date().toISOString());
-            await store.commit([store.instances.create({ ...i, labels: { seq: String(k), filler } })]);
-          }
-          res.resume();
-        })().catch(reject);
-      });
-      req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
-      req.end();
+    const seqs = (frames: Array<{ data: any }>) => frames.filter((f) => f.data.labels?.seq !== undefined).map((f) => Number(f.data.labels.seq));
+    // 16 MB of changes while nobody reads, then the reader catches up.
+    const frames = await watchFrames('/api/v1/instances?watch=true', (f) => seqs(f).length >= count, async (res) => {
+      res.pause();
+      for (let k = 0; k < count; k++) {
+        const i = newInstance(w, 'n1', new Date().toISOString());
+        await store.commit([store.instances.create({ ...i, labels: { seq: String(k), filler } })]);
+      }
+      res.resume();
     });
-    await done;
+    const received = seqs(frames);
     expect(received).toEqual(Array.from({ length: count }, (_, k) => k));
     // It stopped following the store while the reader was behind, and went on from where it was.
     expect(watches.mock.calls.length).toBeGreaterThan(1);

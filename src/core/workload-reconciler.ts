@@ -335,12 +335,12 @@ export class WorkloadReconciler {
   private async updateStatus(w: WorkloadDefinition, requeue: (ms: number) => void): Promise<void> {
     const instances = this.d.cache.instancesOf(w.workloadId);
     const stalled = this.progress.isStalled(w.workloadId, w.templateRevision);
-    const next = computeWorkloadStatus(w, instances, (i) => this.isAvailable(w, i), this.d.clock.now(), stalled);
+    const now = this.d.clock.now();
+    const next = computeWorkloadStatus(w, instances, (i) => this.isAvailable(w, i), now, stalled);
     if (!statusChanged(w.status, next)) return;
     // Counts alone (ready, available replicas) are written at most every STATUS_COUNTS_EVERY_MS: 50
     // containers starting would otherwise mean 50 workload writes. A new generation or condition is
     // written at once.
-    const now = this.d.clock.now();
     const wait = (this.statusWrittenAt.get(w.workloadId) ?? -Infinity) + STATUS_COUNTS_EVERY_MS - now;
     if (wait > 0 && w.status.observedGeneration === next.observedGeneration && !conditionsChanged(w.status, next)) {
       requeue(wait);

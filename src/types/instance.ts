@@ -78,6 +78,11 @@ export function isTerminal(status: WorkloadInstanceStatus): boolean {
   return status === 'Succeeded' || status === 'Failed';
 }
 
+/** The order lists show instances in: by workload, then oldest first. */
+export function byWorkloadThenAge(a: Pick<WorkloadInstance, 'workloadName' | 'createdAt'>, b: Pick<WorkloadInstance, 'workloadName' | 'createdAt'>): number {
+  return a.workloadName.localeCompare(b.workloadName) || a.createdAt.localeCompare(b.createdAt);
+}
+
 /** An instance that still counts toward its workload's replicas. */
 export function isLive(i: Pick<WorkloadInstance, 'status' | 'deletionRequestedAt'>): boolean {
   return !i.deletionRequestedAt && i.status !== 'Terminating' && !isTerminal(i.status);

@@ -3,7 +3,7 @@ import type { ClusterEventRecord } from '../../types/event.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
 import { streamWatch } from '../sse.js';
-import { revisionParam } from './workloads.js';
+import { limitParam, revisionParam } from './params.js';
 
 export function eventRoutes(r: RouteRegistry, ctx: ApiContext): void {
   r.add(
@@ -27,8 +27,7 @@ export function eventRoutes(r: RouteRegistry, ctx: ApiContext): void {
         streamWatch(req, reply, ctx.store.kv, ctx.store.events, { sinceRevision: revisionParam(q.sinceRevision), filter });
         return;
       }
-      if (q.limit !== undefined && !/^\d+$/.test(q.limit)) throw OrchestrationError.invalidInput([{ path: 'limit', message: 'must be a non-negative integer' }], 'query');
-      const limit = q.limit === undefined ? 500 : Number(q.limit);
+      const limit = limitParam(q.limit, { fallback: 500, min: 0 });
       const { items, revision } = await ctx.store.events.listAll();
       const matching = items.filter(filter);
       return { items: matching.slice(Math.max(0, matching.length - limit)), revision };

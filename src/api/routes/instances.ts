@@ -1,24 +1,17 @@
 import { OrchestrationError } from '../../types/errors.js';
-import type { InstanceStatusReport } from '../../types/instance.js';
+import { byWorkloadThenAge, type InstanceStatusReport } from '../../types/instance.js';
 import { parseExecStreamQuery, serveExecSession } from '../exec-channel.js';
 import { writeExecFrames } from '../exec-frames.js';
 import { requireAdmin, requireNodeAccess } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
 import { streamWatch } from '../sse.js';
-import { revisionParam } from './workloads.js';
+import { limitParam, revisionParam } from './params.js';
 
 type IdParams = { id: string };
 
 /** Largest page of a paged list. */
 const MAX_PAGE = 10_000;
-
-function pageSize(value: string | undefined): number {
-  if (value === undefined) return 500;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_PAGE) throw OrchestrationError.invalidInput([{ path: 'limit', message: `must be a whole number from 1 to ${MAX_PAGE}` }], 'query');
-  return n;
-}
 
 export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
   r.add(
@@ -50,13 +43,13 @@ export function instanceRoutes(r: RouteRegistry, ctx: ApiContext): void {
       if (q.limit !== undefined || q.continue !== undefined) {
         // Pages in key order, each read at its own revision: a client that then watches from the first
         // page's revision sees every change made while it paged (some twice, as upserts).
-        const limit = pageSize(q.limit);
+        const limit = limitParam(q.limit, { fallback: 500, min: 1, max: MAX_PAGE });
         const page = await ctx.store.instances.list({ ...range, limit, after: q.continue ? ctx.store.instances.key(q.continue) : undefined });
         const last = page.items[page.items.length - 1];
         return { items: page.items.filter(filter), revision: page.revision, ...(page.more && last ? { continue: last.instanceId } : {}) };
       }
       const { items, revision } = await ctx.store.instances.listAll(range);
-      return { items: items.filter(filter).sort((a, b) => a.workloadName.localeCompare(b.workloadName) || a.createdAt.localeCompare(b.createdAt)), revision };
+      return { items: items.filter(filter).sort(byWorkloadThenAge), revision };
     },
   );
 

@@ -6,7 +6,7 @@ import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
 import { matchesSelector, parseSelector } from '../selector.js';
 import { streamWatch } from '../sse.js';
-import { revisionParam } from './workloads.js';
+import { revisionParam } from './params.js';
 
 type IdParams = { id: string };
 

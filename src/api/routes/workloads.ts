@@ -5,10 +5,11 @@ import { requireAdmin } from '../auth.js';
 import type { ApiContext } from '../context.js';
 import type { RouteRegistry } from '../route-registry.js';
 import { streamWatch } from '../sse.js';
+import { revisionParam } from './params.js';
 import { matchesSelector, parseSelector } from '../selector.js';
 
 type IdParams = { id: string };
-type ListQuery = { labelSelector?: string; watch?: string; sinceRevision?: string; limit?: string; continue?: string };
+type ListQuery = { labelSelector?: string; watch?: string; sinceRevision?: string };
 
 export function workloadRoutes(r: RouteRegistry, ctx: ApiContext): void {
   r.add(
@@ -110,10 +111,4 @@ export function workloadRoutes(r: RouteRegistry, ctx: ApiContext): void {
       return ctx.info.explain(w.workloadId);
     },
   );
-}
-
-export function revisionParam(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw OrchestrationError.invalidInput([{ path: 'sinceRevision', message: 'must be a non-negative integer' }], 'query');
-  return Number(v);
 }
