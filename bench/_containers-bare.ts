@@ -1,4 +1,5 @@
-import { execFile, spawn } from 'node:child_process';
+import { runProcess, spawnProcess } from '../src/lib/spawn.js';
+import { resolveBinary } from '../src/runtime/oci/wait.js';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSpec, nodeNofileLimit } from '../src/runtime/oci/oci-spec.js';
@@ -20,7 +21,7 @@ export interface BareLoopResult {
 }
 
 export async function bareRuncLoop(options: { count: number; parallel: number; workDir: string; runtimeBinary?: string; spec?: 'same-as-oci-runtime' | 'minimal' }): Promise<BareLoopResult> {
-  const runc = options.runtimeBinary ?? 'runc';
+  const runc = resolveBinary(options.runtimeBinary ?? 'runc');
   const base = join(options.workDir, `bare-runc-${process.pid}-${Date.now()}`);
   const rootfs = join(base, 'rootfs');
   const stateRoot = join(base, 'state');
@@ -92,17 +93,15 @@ function bareSpec(rootfs: string, id: string): Record<string, unknown> {
   };
 }
 
-function run(cmd: string, args: string[], cwd?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // runc create's container keeps the stdio it is given: /dev/null, so no pipe of ours stays open.
-    if (args.includes('create')) {
-      const child = spawn(cmd, args, { cwd, stdio: 'ignore' });
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve('') : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
-      return;
-    }
-    execFile(cmd, args, { cwd }, (err, stdout, stderr) => (err ? reject(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : resolve(stdout)));
-  });
+/** Started as the runtime driver starts runc (posix_spawn where built), so both sides pay the same for a process. */
+async function run(cmd: string, args: string[], cwd?: string): Promise<string> {
+  // runc create's container keeps the stdio it is given: /dev/null, so no pipe of ours stays open.
+  if (args.includes('create')) {
+    const exit = await spawnProcess(cmd, args, { fds: ['ignore', 'ignore', 'ignore'], cwd }).exited;
+    if (exit.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${exit.error?.message ?? `exited ${exit.code ?? exit.signal}`}`);
+    return '';
+  }
+  return (await runProcess(cmd, args, { cwd })).stdout;
 }
 
 /** Runs `fn` over `items`, at most `parallel` at once. */

@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawnProcess } from '../../lib/spawn.js';
 
 /**
  * Starts Debian's conmon as the container's monitor. conmon daemonizes (its own session, reparented
@@ -37,16 +36,19 @@ export async function startMonitor(conmon: string, runtime: string, runtimeRoot:
     '--log-level', 'error',
     ...(paths.logSizeMax ? ['--log-size-max', String(paths.logSizeMax)] : []),
   ];
-  const child = spawn(conmon, args, {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+  const child = spawnProcess(conmon, args, {
+    fds: ['ignore', 'ignore', 'ignore', 'pipe'],
     env: { _OCI_SYNCPIPE: '3', PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
     // conmon also drops an `oom` marker in its working directory (CRI-O runs it in the bundle):
     // run it there too, so the marker stays with the container and not wherever the agent started.
     cwd: paths.bundle,
     detached: true,
   });
-  child.unref();
-  const sync = child.stdio[3] as Readable;
+  const sync = child.pipes.get(3);
+  if (!sync) {
+    const { error } = await child.exited;
+    throw new Error(`conmon could not be started: ${error?.message ?? 'unknown error'}`);
+  }
   let text = '';
   try {
     for await (const chunk of sync) {

@@ -1,4 +1,5 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { runProcess, type RunError } from '../../lib/spawn.js';
 
 /**
  * The OCI runtime's command line (runc; youki and crun take the same): every call is an argv, never a
@@ -7,13 +8,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 export class RuncCli {
   constructor(readonly binary: string, readonly root: string) {}
 
-  run(args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      execFile(this.binary, ['--root', this.root, ...args], { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(Object.assign(new Error(`${this.binary} ${args[0]}: ${stderr.trim() || err.message}`), { stderr }));
-        else resolve({ stdout, stderr });
-      });
-    });
+  async run(args: string[], timeoutMs = 30_000): Promise<{ stdout: string; stderr: string }> {
+    try {
+      return await runProcess(this.binary, ['--root', this.root, ...args], { timeoutMs });
+    } catch (err) {
+      const { stderr = '', message } = err as RunError;
+      throw Object.assign(new Error(`${this.binary} ${args[0]}: ${stderr.trim() || message}`), { stderr });
+    }
   }
 
   start(id: string) {
