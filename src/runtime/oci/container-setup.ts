@@ -1,5 +1,5 @@
-import { realpathSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ContainerConfig } from '../../types/container.js';
 import { OrchestrationError } from '../../types/errors.js';
@@ -86,12 +86,17 @@ export function checkMounts(config: ContainerConfig, protectedPaths: string[]): 
 }
 
 /** /etc/hostname, /etc/hosts, /etc/resolv.conf for the container, bind-mounted from its bundle. */
-export async function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean): Promise<{ hostname: string; hosts: string; resolvConf: string }> {
-  await mkdir(dir, { recursive: true });
+export function writeEtcFiles(dir: string, hostname: string, hostNetwork: boolean): { hostname: string; hosts: string; resolvConf: string } {
+  mkdirSync(dir, { recursive: true });
   const files = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
-  await writeFile(files.hostname, `${hostname}\n`);
-  await writeFile(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-  const resolv = hostNetwork ? await readFile('/etc/resolv.conf', 'utf8').catch(() => '') : '';
-  await writeFile(files.resolvConf, resolv);
+  writeFileSync(files.hostname, `${hostname}\n`);
+  writeFileSync(files.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+  let resolv = '';
+  try {
+    if (hostNetwork) resolv = readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    /* a host without one: the container gets none either */
+  }
+  writeFileSync(files.resolvConf, resolv);
   return files;
 }

@@ -1,6 +1,6 @@
-import { access, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import type { ContainerStatus } from '../../types/instance.js';
-import { cgroupSawOom, pidAlive, readExit, type ContainerMeta, type ContainerPaths } from './container-files.js';
+import { cgroupSawOom, pidAlive, readExit, readSmallFile, type ContainerMeta, type ContainerPaths } from './container-files.js';
 
 /**
  * A container's status from its files alone (no runtime call, so listing many is cheap): conmon's
@@ -19,16 +19,12 @@ export async function statusOf(meta: ContainerMeta, paths: ContainerPaths): Prom
   };
   const exit = await readExit(paths);
   if (exit) {
-    const oom = exit.code === 137 && ((await exists(paths.oom)) || (await cgroupSawOom(meta.cgroupsPath)));
+    const oom = exit.code === 137 && (existsSync(paths.oom) || (await cgroupSawOom(meta.cgroupsPath)));
     return { ...base, state: 'Stopped', exitCode: exit.code, reason: oom ? 'OOMKilled' : exit.code === 0 ? 'Completed' : 'Error', finishedAt: exit.at.toISOString() };
   }
   if (!meta.startedAt) return base;
   if (await pidAlive(meta.pid, meta.pidStart)) return { ...base, state: 'Running', pid: meta.pid };
-  const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
+  const conmonPid = Number.parseInt(readSmallFile(paths.conmonPid) ?? '', 10);
   if (await pidAlive(conmonPid)) return { ...base, state: 'Running' };
   return { ...base, state: 'Stopped', reason: 'Unknown', message: 'the container and its monitor are gone and no exit code was recorded' };
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
 }

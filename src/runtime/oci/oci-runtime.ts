@@ -1,5 +1,5 @@
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { DNS_LABEL } from '../../types/common.js';
 import { containerConfigSchema, type ContainerConfig } from '../../types/container.js';
@@ -78,6 +78,7 @@ export class OciRuntime implements ContainerRuntime {
 
   async initNode(nodeId: NodeId): Promise<void> {
     checkIds(nodeId, undefined);
+    if (this.watchers.has(nodeId)) return;
     const n = nodePaths(this.options.dataDir, nodeId);
     for (const d of [n.containers, n.runcRoot, n.exits, n.sockets]) await mkdir(d, { recursive: true, mode: 0o700 });
     if (!this.watchers.has(nodeId)) {
@@ -102,14 +103,15 @@ export class OciRuntime implements ContainerRuntime {
     const node = nodePaths(this.options.dataDir, nodeId);
     checkMounts(config, [this.runtime, this.conmon, this.options.dataDir]);
     const image = await this.image(config.image, options);
+    // The bundle's small files are written synchronously, as container-files explains.
     try {
-      await mkdir(paths.dir, { mode: 0o700 });
+      mkdirSync(paths.dir, { mode: 0o700 });
     } catch {
       throw new OrchestrationError('RuntimeError', `container ${id} already exists on node ${nodeId}`);
     }
     const began = performance.now();
     try {
-      await rm(paths.exitCopy, { force: true });
+      rmSync(paths.exitCopy, { force: true });
       this.notified.delete(`${nodeId}/${id}`);
       const layers = await this.options.images.layers(image);
       const rootfs = await prepareRootfs(paths.dir, layers, this.log, this.options.overlay !== false);
@@ -119,13 +121,13 @@ export class OciRuntime implements ContainerRuntime {
       const cwd = workingDirOf(config, image.config);
       const args = composeArgs(config, image.config);
       if (args.length === 0) throw new OrchestrationError('RuntimeError', 'ContainerCannotRun: neither the container nor its image gives a command');
-      const etcFiles = await writeEtcFiles(paths.etc, hostname, config.network === 'host');
+      const etcFiles = writeEtcFiles(paths.etc, hostname, config.network === 'host');
       const cgroupsPath = `/orchestrator/${nodeId}/${id}`;
       const spec = buildSpec({ config, image: image.config, hostname, process: { args, env: composeEnv(config, image.config, hostname), cwd, ...user }, etcFiles, cgroupsPath, rootMount: rootfs.rootMount, nofile: this.nofile });
-      await writeFile(paths.config, JSON.stringify(spec));
+      writeFileSync(paths.config, JSON.stringify(spec));
       const meta: ContainerMeta = { id, nodeId, name: config.name, image: image.ref, imageDigest: image.digest, labels: options.labels, createdAt: new Date().toISOString(), cgroupsPath, rootfs: rootfs.mode };
       await writeMeta(paths, meta);
-      await mkdir(paths.persist);
+      mkdirSync(paths.persist);
       const prepared = performance.now();
       const pid = await startMonitor(this.conmon, this.runtime, node.runcRoot, id, {
         bundle: paths.dir, logPath: paths.log, pidFile: paths.pid, conmonPidFile: paths.conmonPid, exitDir: node.exits, persistDir: paths.persist, socketDir: node.sockets, logSizeMax: this.options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { mkdir, readFile, rm, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -32,13 +33,13 @@ const MAX_MOUNT_DATA = 3800;
 
 export async function prepareRootfs(dir: string, layers: UnpackedLayer[], log: Logger, allowOverlay = true): Promise<PreparedRootfs> {
   const rootfs = join(dir, 'rootfs');
-  await mkdir(rootfs, { recursive: true });
+  mkdirSync(rootfs, { recursive: true });
   if (allowOverlay && layers.length > 0 && (await overlayUsable(layers[0].dir))) {
     const lower = [...layers].reverse().map((l) => l.dir).join(':');
     const options = [`lowerdir=${lower}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`];
     if (options.join(',').length <= MAX_MOUNT_DATA) {
-      await mkdir(join(dir, 'upper'));
-      await mkdir(join(dir, 'work'));
+      mkdirSync(join(dir, 'upper'));
+      mkdirSync(join(dir, 'work'));
       return { mode: 'overlay', rootMount: { destination: '/', type: 'overlay', source: 'overlay', options }, lookupRoots: layers.map((l) => l.dir).reverse() };
     }
     log.warn({ dir, layers: layers.length }, 'too many layers for one overlay mount, copying the image instead');
