@@ -1,4 +1,5 @@
 import { runProcess, spawnProcess } from '../src/lib/spawn.js';
+import { startMonitor } from '../src/runtime/oci/conmon.js';
 import { resolveBinary } from '../src/runtime/oci/wait.js';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { buildSpec, nodeNofileLimit } from '../src/runtime/oci/oci-spec.js';
  * (same mounts, namespaces, masked paths, an overlay root over one shared layer with its own upper
  * dir), prepared before the clock starts; `spec: 'minimal'` uses a bare-bones spec instead. No
  * monitor, no logs, no image store, no bookkeeping: what any orchestrator on runc pays at least.
+ * `monitor: 'conmon'` has Debian's conmon run each `runc create`, as the OCI runtime does, which
+ * prices the monitor alone (what CRI-O and Podman pay too).
  * `npm run bench -- containers` puts the cluster's own figure beside it.
  */
 export interface BareLoopResult {
@@ -20,7 +23,7 @@ export interface BareLoopResult {
   teardownMs: number;
 }
 
-export async function bareRuncLoop(options: { count: number; parallel: number; workDir: string; runtimeBinary?: string; spec?: 'same-as-oci-runtime' | 'minimal' }): Promise<BareLoopResult> {
+export async function bareRuncLoop(options: { count: number; parallel: number; workDir: string; runtimeBinary?: string; spec?: 'same-as-oci-runtime' | 'minimal'; monitor?: 'none' | 'conmon' }): Promise<BareLoopResult> {
   const runc = resolveBinary(options.runtimeBinary ?? 'runc');
   const base = join(options.workDir, `bare-runc-${process.pid}-${Date.now()}`);
   const rootfs = join(base, 'rootfs');
@@ -35,10 +38,20 @@ export async function bareRuncLoop(options: { count: number; parallel: number; w
     writeFileSync(join(bundle, 'config.json'), JSON.stringify(options.spec === 'minimal' ? bareSpec(rootfs, id) : runtimeSpec(rootfs, bundle, id)));
   }
   const call = (args: string[], cwd?: string) => run(runc, ['--root', stateRoot, ...args], cwd);
+  const conmon = options.monitor === 'conmon' ? resolveBinary('conmon') : undefined;
+  const exits = join(base, 'exits');
+  mkdirSync(exits);
+  mkdirSync(join(base, 'sockets'));
+  const create = async (id: string) => {
+    const bundle = join(base, id);
+    if (!conmon) return void (await call(['create', '--bundle', bundle, id]));
+    mkdirSync(join(bundle, 'persist'));
+    await startMonitor(conmon, runc, stateRoot, id, { bundle, logPath: join(bundle, 'log'), pidFile: join(bundle, 'pid'), conmonPidFile: join(bundle, 'conmon.pid'), exitDir: exits, persistDir: join(bundle, 'persist'), socketDir: join(base, 'sockets') });
+  };
   try {
     const t0 = performance.now();
     await inParallel(ids, options.parallel, async (id) => {
-      await call(['create', '--bundle', join(base, id), id]);
+      await create(id);
       await call(['start', id]);
     });
     const startMs = performance.now() - t0;

@@ -3,6 +3,7 @@
  * on runc, from submission to all Running, next to a bare loop of `runc create` + `runc start` for
  * the same N containers measured in the same run (the physical limit), with teardown times of both
  * and the time from a container's death to its replacement Running. Needs root, runc and conmon.
+ * `containers [N] [rounds]`: N containers (50), rounds (5).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,8 @@ import { sleep, startServer } from './_cluster.js';
 import { printTable, writeResult, type BenchRow } from './report.js';
 
 const IMAGE = 'localhost/busybox:bench';
+/** A pause before each measured phase: the kernel tears down the last one's cgroups and mounts after it returns. */
+const SETTLE_MS = 2000;
 
 async function clusterRun(count: number, parallel: number): Promise<BenchRow> {
   const dir = mkdtempSync(join(tmpdir(), 'orch-bench-ctr-'));
@@ -75,21 +78,66 @@ async function clusterRun(count: number, parallel: number): Promise<BenchRow> {
   }
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v.length % 2 ? v[v.length >> 1] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
+/**
+ * Rounds, each a bare loop, a bare loop under conmon and the cluster one after the other, so that
+ * each ratio compares runs seconds apart: on a shared machine the speed of runc itself drifts by a
+ * quarter from one minute to the next. Figures are the medians over the rounds; the ratio is the
+ * median of the rounds' own ratios.
+ */
 export async function run(args: string[]): Promise<void> {
   const count = Number(args[0] ?? 50);
-  const rows: BenchRow[] = [];
+  const rounds = Number(args[1] ?? 5);
   const work = mkdtempSync(join(tmpdir(), 'orch-bench-bare-'));
+  const bare1: BenchRow[] = [];
+  const perRound: Array<{ bare: BenchRow; conmon: BenchRow; cluster: BenchRow }> = [];
+  const bareRow = async (what: string, parallel: number, monitor: 'none' | 'conmon', dir: string): Promise<BenchRow> => {
+    const r = await bareRuncLoop({ count, parallel, monitor, workDir: join(work, dir) });
+    return { what, count, startMs: r.startMs, teardownMs: r.teardownMs, replaceMedianMs: null, replaceMaxMs: null };
+  };
   try {
-    for (const parallel of [1, 2]) {
-      const bare = await bareRuncLoop({ count, parallel, workDir: join(work, String(parallel)) });
-      rows.push({ what: `bare runc loop (${parallel} at a time)`, count, startMs: bare.startMs, teardownMs: bare.teardownMs, replaceMedianMs: null, replaceMaxMs: null });
+    bare1.push(await bareRow('bare runc loop (1 at a time)', 1, 'none', 'one'));
+    for (let round = 0; round < rounds; round++) {
+      const phases = {
+        bare: () => bareRow('bare runc loop (2 at a time)', 2, 'none', `bare-${round}`),
+        conmon: () => bareRow('bare runc + conmon loop (2 at a time)', 2, 'conmon', `conmon-${round}`),
+        cluster: () => clusterRun(count, 2),
+      };
+      // Each round takes the three in a different order, and each starts after the kernel has
+      // finished tearing down the one before (cgroups, mounts): neither gets the quieter slot every time.
+      const order = (['bare', 'conmon', 'cluster'] as const).map((_, i, all) => all[(i + round) % all.length]);
+      const got: Partial<Record<keyof typeof phases, BenchRow>> = {};
+      for (const phase of order) {
+        await sleep(SETTLE_MS);
+        got[phase] = await phases[phase]();
+      }
+      const { bare, conmon, cluster } = got as Record<keyof typeof phases, BenchRow>;
+      perRound.push({ bare, conmon, cluster });
+      process.stdout.write(`round ${round + 1}/${rounds}: bare ${Math.round(Number(bare.startMs))} ms, bare+conmon ${Math.round(Number(conmon.startMs))} ms, cluster ${cluster.startMs} ms (${(Number(cluster.startMs) / Number(bare.startMs)).toFixed(2)}x)\n`);
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
-  for (const parallel of [2]) rows.push(await clusterRun(count, parallel));
-  const bare2 = rows.find((r) => r.what === 'bare runc loop (2 at a time)')!;
-  for (const r of rows) r.ratioToBare2 = Number(r.startMs) / Number(bare2.startMs);
-  printTable(`${count} busybox containers: submission to all Running, and teardown`, rows);
-  writeResult('containers', { count, rows });
+  const summary = (key: 'bare' | 'conmon' | 'cluster'): BenchRow => {
+    const rows = perRound.map((r) => r[key]);
+    const col = (c: string) => median(rows.map((r) => Number(r[c])));
+    return {
+      what: String(rows[0].what),
+      count,
+      startMs: col('startMs'),
+      teardownMs: col('teardownMs'),
+      replaceMedianMs: key === 'cluster' ? col('replaceMedianMs') : null,
+      replaceMaxMs: key === 'cluster' ? Math.max(...rows.map((r) => Number(r.replaceMaxMs))) : null,
+      ratioToBare2: median(perRound.map((r) => Number(r[key].startMs) / Number(r.bare.startMs))),
+    };
+  };
+  const bareMedian = median(perRound.map((r) => Number(r.bare.startMs)));
+  const rows = [{ ...bare1[0], ratioToBare2: Number(bare1[0].startMs) / bareMedian }, summary('bare'), summary('conmon'), summary('cluster')];
+  printTable(`${count} busybox containers: submission to all Running, and teardown (medians of ${rounds} rounds)`, rows);
+  writeResult('containers', { count, rounds, rows, perRound: perRound.map((r) => ({ bareStartMs: r.bare.startMs, conmonStartMs: r.conmon.startMs, clusterStartMs: r.cluster.startMs, ratio: Number(r.cluster.startMs) / Number(r.bare.startMs), bareTeardownMs: r.bare.teardownMs, clusterTeardownMs: r.cluster.teardownMs, replaceMedianMs: r.cluster.replaceMedianMs })) });
 }

@@ -62,6 +62,8 @@ export class FsImageStore implements ImageStore {
   private writing: Promise<void> = Promise.resolve();
   private readonly pulling = new Map<string, Promise<ImageRecord>>();
   private readonly unpacking = new Map<string, Promise<UnpackedLayer>>();
+  /** Layers known to be unpacked: content-addressed, so they change only by being removed (below). */
+  private readonly unpacked = new Map<string, UnpackedLayer>();
   private readonly guards: Array<(image: ImageRecord) => Promise<string | undefined>> = [];
 
   constructor(options: ImageStoreOptions) {
@@ -109,6 +111,7 @@ export class FsImageStore implements ImageStore {
     const kept = new Set((await this.load()).flatMap((i) => [i.digest, i.configDigest, ...i.layers]));
     for (const d of [image.digest, image.configDigest, ...image.layers]) {
       if (kept.has(d)) continue;
+      this.unpacked.delete(d);
       await rm(this.blobPath(d), { force: true });
       await rm(this.layerDir(d), { recursive: true, force: true });
       await rm(`${this.layerDir(d)}.json`, { force: true });
@@ -166,9 +169,13 @@ export class FsImageStore implements ImageStore {
 
   /** Unpacks a layer blob once; concurrent callers share the work. `diffId`, when given, is checked. */
   unpackLayer(digest: string, diffId?: string): Promise<UnpackedLayer> {
+    const known = this.unpacked.get(digest);
+    if (known) return Promise.resolve(known);
     const running = this.unpacking.get(digest);
     if (running) return running;
-    const p = this.doUnpack(digest, diffId).finally(() => this.unpacking.delete(digest));
+    const p = this.doUnpack(digest, diffId)
+      .then((layer) => (this.unpacked.set(digest, layer), layer))
+      .finally(() => this.unpacking.delete(digest));
     this.unpacking.set(digest, p);
     return p;
   }

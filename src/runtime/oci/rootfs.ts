@@ -49,11 +49,17 @@ export async function prepareRootfs(dir: string, layers: UnpackedLayer[], log: L
 }
 
 let overlayKnown: boolean | undefined;
+/** Per layer dir: the filesystem under it does not change while the layer exists. */
+const overlayOk = new Map<string, boolean>();
 async function overlayUsable(layerDir: string): Promise<boolean> {
   if (overlayKnown === undefined) overlayKnown = /\toverlay$/m.test(await readFile('/proc/filesystems', 'utf8').catch(() => ''));
   if (!overlayKnown) return false;
+  const known = overlayOk.get(layerDir);
+  if (known !== undefined) return known;
   const fs = await statfs(layerDir).catch(() => undefined);
-  return fs !== undefined && fs.type !== OVERLAYFS_MAGIC;
+  const ok = fs !== undefined && fs.type !== OVERLAYFS_MAGIC;
+  if (fs !== undefined) overlayOk.set(layerDir, ok);
+  return ok;
 }
 
 async function copyLayers(rootfs: string, layers: UnpackedLayer[]): Promise<void> {
