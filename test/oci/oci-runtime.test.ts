@@ -162,6 +162,31 @@ describe.skipIf(skip)('oci runtime on runc', () => {
     expect(out).toContain('it is 42');
   });
 
+  it('resizes a TTY exec\'s terminal: the command sees the new size', async () => {
+    await run('resized', { command: ['sleep', '1000'] });
+    const s = await runtime.exec!(NODE, 'resized', ['sh'], { tty: true });
+    let out = '';
+    s.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    expect(s.resize).toBeTypeOf('function');
+    s.resize!(123, 45);
+    // The size arrives through runc a moment later: ask until the shell sees it.
+    for (let i = 0; i < 50 && !/\b45 123\b/.test(out); i++) {
+      s.stdin!.write('stty size\n');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toMatch(/\b45 123\b/);
+    s.resize!(80, 24);
+    for (let i = 0; i < 50 && !/\b24 80\b/.test(out); i++) {
+      s.stdin!.write('stty size\n');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(out).toMatch(/\b24 80\b/);
+    s.stdin!.write('exit 0\n');
+    expect(await s.exitCode).toBe(0);
+  });
+
   it('passes TTY exec arguments through as data, never as host shell code', async () => {
     await run('literal', { command: ['sleep', '1000'] });
     const marker = join(world.dir, 'pwned');

@@ -207,7 +207,7 @@ export class OciRuntime implements ContainerRuntime {
     const st = await this.getContainerStatus(nodeId, id);
     if (st.state !== 'Running') throw new OrchestrationError('RuntimeError', `container ${id} is not running (${st.state})`);
     if (command.length === 0) throw OrchestrationError.invalidInput([{ path: 'command', message: 'is empty' }], 'exec');
-    return startExec(this.runc(nodeId), id, command, options);
+    return startExec(this.runc(nodeId), id, command, options, this.log);
   }
 
   async close(): Promise<void> {
