@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ExecSession } from '../runtime/container-runtime.js';
 import { isOrchestrationError } from '../types/errors.js';
-import { execSessionOver, execStreamQuery, parseExecStreamQuery, serveExecSession } from './exec-channel.js';
+import { execSessionOver, execStreamQuery, OUTPUT_HIGH_WATER, parseExecStreamQuery, serveExecSession } from './exec-channel.js';
 
 /** A session the test drives by hand: what the command would print, read and return. */
 function scriptedSession() {
@@ -77,6 +77,26 @@ describe('the exec channel', () => {
     const local = await connect(remote.session);
     remote.fail(new Error('runc went away'));
     await expect(local.exitCode).rejects.toSatisfy((e) => isOrchestrationError(e, 'Unavailable') && e.message.includes('runc went away'));
+  });
+
+  it('holds the command\'s output back while the client does not read, and delivers all of it once it does', async () => {
+    const remote = scriptedSession();
+    const local = await connect(remote.session);
+    // Far more than the socket and the kernel buffer between them (a few MiB on loopback).
+    const total = 32 * OUTPUT_HIGH_WATER;
+    for (let sent = 0; sent < total; sent += 64 * 1024) remote.stdout.write(Buffer.alloc(64 * 1024, sent / (64 * 1024)));
+    // Nobody reads on the client: the server stops taking output, and most of it waits at the command.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(remote.stdout.isPaused()).toBe(true);
+    expect(remote.stdout.readableLength + remote.stdout.writableLength).toBeGreaterThan(total / 2);
+    const received: Buffer[] = [];
+    local.stdout.on('data', (c: Buffer) => received.push(c));
+    remote.end(0);
+    expect(await local.exitCode).toBe(0);
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(total);
+    // In order: each 64 KiB block carries its own index.
+    for (let block = 0; block < total / (64 * 1024); block++) expect(all[block * 64 * 1024]).toBe(block % 256);
   });
 
   it('round-trips the request in the query string, arguments in order', () => {

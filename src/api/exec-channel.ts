@@ -21,6 +21,13 @@ import { exitAfterOutput } from './exec-frames.js';
  */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, exit: 3, resize: 4 } as const;
 
+/**
+ * Output queued on the socket, in bytes, past which the command's output is paused until half of
+ * it has gone out: a command that prints faster than the client reads waits for it, as it would
+ * writing to a pipe, instead of the server holding its output in memory.
+ */
+export const OUTPUT_HIGH_WATER = 1 << 20;
+
 export interface ExecStreamRequest {
   command: string[];
   container?: string;
@@ -48,9 +55,29 @@ export function parseExecStreamQuery(q: URLSearchParams): ExecStreamRequest {
  * code last. Stopping the command when the client goes away is the caller's (its abort signal).
  */
 export function serveExecSession(socket: WebSocket, session: ExecSession, acceptStdin: boolean): void {
-  const send = (channel: number, data: Buffer) => socket.readyState === socket.OPEN && socket.send(Buffer.concat([Buffer.of(channel), data]));
+  const outputs = [session.stdout, session.stderr];
+  let paused = false;
+  const drained = () => {
+    if (paused && socket.bufferedAmount < OUTPUT_HIGH_WATER / 2) {
+      paused = false;
+      for (const s of outputs) s.resume();
+    }
+  };
+  const send = (channel: number, data: Buffer) => {
+    if (socket.readyState !== socket.OPEN) return;
+    socket.send(Buffer.concat([Buffer.of(channel), data]), drained);
+    if (!paused && socket.bufferedAmount > OUTPUT_HIGH_WATER) {
+      paused = true;
+      for (const s of outputs) s.pause();
+    }
+  };
   session.stdout.on('data', (c: Buffer) => send(CHANNEL.stdout, c));
   session.stderr.on('data', (c: Buffer) => send(CHANNEL.stderr, c));
+  // A client gone while output was paused: let the streams flow (into nothing) so the command can end.
+  socket.once('close', () => {
+    paused = false;
+    for (const s of outputs) s.resume();
+  });
   // Input that arrives after the command ended fails with EPIPE; it has nobody left to read it.
   session.stdin?.on('error', () => {});
   if (!acceptStdin) session.stdin?.end();
@@ -76,12 +103,15 @@ export function serveExecSession(socket: WebSocket, session: ExecSession, accept
 /**
  * The client's side: a session whose stdin and resizes go over `socket`, and whose output and exit
  * code come from it. `exitCode` rejects (Unavailable) when the socket closes before the exit message.
+ * Read both output streams: one left unread fills up and holds the socket, and so the command, as
+ * an unread pipe holds a child process.
  */
 export function execSessionOver(socket: WebSocket): ExecSession {
   const open = () => socket.readyState === socket.OPEN;
   const frame = (channel: number, data: Buffer) => Buffer.concat([Buffer.of(channel), data]);
-  const stdout = new Readable({ read() {} });
-  const stderr = new Readable({ read() {} });
+  // A reader slower than the command pauses the socket, and the server then pauses the command.
+  const stdout = new Readable({ read: () => socket.isPaused && socket.resume() });
+  const stderr = new Readable({ read: () => socket.isPaused && socket.resume() });
   const stdin = new Writable({
     write(chunk: Buffer, _encoding, done) {
       if (open()) socket.send(frame(CHANNEL.stdin, chunk), () => done());
@@ -95,8 +125,11 @@ export function execSessionOver(socket: WebSocket): ExecSession {
   let exit: number | undefined;
   socket.on('message', (data: Buffer) => {
     const payload = data.subarray(1);
-    if (data[0] === CHANNEL.stdout) stdout.push(payload);
-    else if (data[0] === CHANNEL.stderr) stderr.push(payload);
+    if (data[0] === CHANNEL.stdout) {
+      if (!stdout.push(payload)) socket.pause();
+    } else if (data[0] === CHANNEL.stderr) {
+      if (!stderr.push(payload)) socket.pause();
+    }
     else if (data[0] === CHANNEL.exit) exit = parseJson<{ exitCode?: number }>(payload)?.exitCode;
   });
   // A broken connection also ends in 'close', which says what happened.
