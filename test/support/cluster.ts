@@ -141,10 +141,18 @@ export function processesWithArgs(argv: string[]): number[] {
 
 /**
  * Removes a test's directory. A container's supervisor that just saw its process killed may still be
- * writing its exit file there: rmSync retries ENOTEMPTY a few times instead of failing the suite.
+ * writing its exit file there, after the removal listed that directory: the whole removal is tried
+ * again (rmSync's own retries only repeat the last rmdir, which fails the same way).
  */
 export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return rmSync(dir, { recursive: true, force: true, maxRetries: 2, retryDelay: 50 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || attempt === 10) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100 * attempt);
+    }
+  }
 }
 
 export interface AgentProcess {
