@@ -62,7 +62,10 @@ static char *string_arg(napi_env env, napi_value value) {
     return NULL;
   }
   char *s = malloc(len + 1);
-  if (!s) return NULL;
+  if (!s) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
   napi_get_value_string_utf8(env, value, s, len + 1, &len);
   if (strlen(s) != len) { /* an embedded NUL would silently cut an argument short */
     free(s);
@@ -86,7 +89,10 @@ static char **string_array(napi_env env, napi_value array) {
     return NULL;
   }
   char **list = calloc(n + 1, sizeof(char *));
-  if (!list) return NULL;
+  if (!list) {
+    napi_throw_error(env, "ENOMEM", "out of memory");
+    return NULL;
+  }
   for (uint32_t i = 0; i < n; i++) {
     napi_value item;
     napi_get_element(env, array, i, &item);

@@ -13,8 +13,9 @@ import type { Readable } from 'node:stream';
  * the runtime driver makes two calls per container. The optional native addon in native/spawn uses
  * posix_spawn (vfork semantics), well under a millisecond whatever this process's size. Where the
  * addon was not built (no compiler at install) or `ORCH_SPAWN=child_process` is set, the same calls
- * go through child_process, with the same behaviour: the child gets only the fds listed (others are
- * close-on-exec, or closed outright by the addon), default signal handling and an empty mask.
+ * go through child_process. Either way the child gets the fds listed, default signal handling and an
+ * empty signal mask; the addon also closes every other fd, where child_process passes on any this
+ * process itself inherited without close-on-exec (Node opens its own close-on-exec).
  */
 
 /** A child's fd: /dev/null, or a pipe the child writes and this process reads. */
@@ -67,6 +68,10 @@ const addon = loadAddon();
 
 /** How helper processes are started here: `posix_spawn` (the addon) or `child_process`. */
 export const spawnMethod: 'posix_spawn' | 'child_process' = addon ? 'posix_spawn' : 'child_process';
+
+/** Why the addon is not in use when nobody asked for child_process (for a warning), else undefined. */
+export const spawnFallbackReason: string | undefined =
+  addon || process.env.ORCH_SPAWN === 'child_process' ? undefined : 'native/spawn is not built (npm install builds it where g++, make and python3 are present)';
 
 const signalNames = new Map<number, NodeJS.Signals>(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { spawnFallbackReason } from '../../lib/spawn.js';
 import { DNS_LABEL } from '../../types/common.js';
 import { containerConfigSchema, type ContainerConfig } from '../../types/container.js';
 import { isOrchestrationError, OrchestrationError } from '../../types/errors.js';
@@ -73,6 +74,7 @@ export class OciRuntime implements ContainerRuntime {
     this.conmon = resolveBinary(options.conmonBinary ?? 'conmon');
     this.name = `oci:${this.runtime.split('/').pop()}`;
     this.log = (options.logger ?? silentLogger).child({ component: 'oci-runtime', runtime: this.runtime });
+    if (spawnFallbackReason) this.log.warn({ reason: spawnFallbackReason }, 'starting runc and conmon through child_process, which forks the whole process: slower per container');
     options.images.addRemovalGuard((image) => this.imageUser(image));
   }
 
