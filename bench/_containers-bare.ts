@@ -1,7 +1,7 @@
 import { runProcess, spawnProcess } from '../src/lib/spawn.js';
 import { startMonitor } from '../src/runtime/oci/conmon.js';
 import { resolveBinary } from '../src/runtime/oci/wait.js';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSpec, nodeNofileLimit } from '../src/runtime/oci/oci-spec.js';
 
@@ -16,6 +16,8 @@ import { buildSpec, nodeNofileLimit } from '../src/runtime/oci/oci-spec.js';
  * prices the monitor alone (what CRI-O and Podman pay too).
  * `npm run bench -- containers` puts the cluster's own figure beside it.
  */
+const BARE_CGROUP_PARENT = 'orchestrator-bare';
+
 export interface BareLoopResult {
   count: number;
   parallel: number;
@@ -62,6 +64,20 @@ export async function bareRuncLoop(options: { count: number; parallel: number; w
   } finally {
     await inParallel(ids, 4, (id) => call(['delete', '--force', id]).then(() => undefined, () => undefined));
     rmSync(base, { recursive: true, force: true });
+    removeParentCgroups(BARE_CGROUP_PARENT);
+  }
+}
+
+/** runc removes each container's cgroup; the parent it made for them (empty by now) is ours to remove, in every hierarchy. */
+function removeParentCgroups(name: string): void {
+  const root = '/sys/fs/cgroup';
+  const dirs = [join(root, name), ...readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(root, d.name, name))];
+  for (const dir of dirs) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      /* absent, or not empty: left as it is */
+    }
   }
 }
 
@@ -86,7 +102,7 @@ function runtimeSpec(layer: string, bundle: string, id: string): Record<string, 
     hostname: id,
     process: { args: ['sleep', '3600'], env: ['PATH=/bin'], uid: 0, gid: 0, cwd: '/' },
     etcFiles: { hostname: join(etc, 'hostname'), hosts: join(etc, 'hosts'), resolvConf: join(etc, 'resolv.conf') },
-    cgroupsPath: `/orchestrator-bare/${id}`,
+    cgroupsPath: `/${BARE_CGROUP_PARENT}/${id}`,
     rootMount: { destination: '/', type: 'overlay', source: 'overlay', options: [`lowerdir=${layer}`, `upperdir=${join(bundle, 'upper')}`, `workdir=${join(bundle, 'work')}`] },
     nofile: nodeNofileLimit(readFileSync('/proc/self/limits', 'utf8')),
   });
@@ -102,7 +118,7 @@ function bareSpec(rootfs: string, id: string): Record<string, unknown> {
       { destination: '/proc', type: 'proc', source: 'proc' },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     ],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }], cgroupsPath: `/orchestrator-bare/${id}` },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }], cgroupsPath: `/${BARE_CGROUP_PARENT}/${id}` },
   };
 }
 
