@@ -129,8 +129,9 @@ export function execSessionOver(socket: WebSocket): ExecSession {
       if (!stdout.push(payload)) socket.pause();
     } else if (data[0] === CHANNEL.stderr) {
       if (!stderr.push(payload)) socket.pause();
+    } else if (data[0] === CHANNEL.exit) {
+      exit = parseJson<{ exitCode?: number }>(payload)?.exitCode;
     }
-    else if (data[0] === CHANNEL.exit) exit = parseJson<{ exitCode?: number }>(payload)?.exitCode;
   });
   // A broken connection also ends in 'close', which says what happened.
   socket.on('error', () => {});
