@@ -1,4 +1,4 @@
-import { copyFileSync, statSync, truncateSync, watch, type FSWatcher } from 'node:fs';
+import { copyFileSync, renameSync, statSync, truncateSync, watch, type FSWatcher } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { lastLines } from '../simulated/last-lines.js';
@@ -11,12 +11,15 @@ export const rotatedPath = (path: string) => `${path}.1`;
 /**
  * Rotates the log when it is over `maxBytes` (copy to `.1`, then truncate): the writer holds the file
  * open with O_APPEND and cannot be asked to reopen it, so the file is emptied in place, as logrotate's
- * copytruncate does. What is written between the copy and the truncate is lost.
+ * copytruncate does. The copy is made under a temporary name and renamed, so `.1` appears whole; what
+ * is written between the copy and the truncate is lost.
  */
 export function rotateIfOver(path: string, maxBytes: number): boolean {
   try {
     if (statSync(path).size <= maxBytes) return false;
-    copyFileSync(path, rotatedPath(path));
+    const copy = `${rotatedPath(path)}.tmp`;
+    copyFileSync(path, copy);
+    renameSync(copy, rotatedPath(path));
     truncateSync(path, 0);
     return true;
   } catch {

@@ -262,9 +262,11 @@ describe('ProcessRuntime', () => {
     const lines = Array.from({ length: 60 }, (_, i) => String(i).padStart(40, '0'));
     const burst = join(dataDir, 'burst.txt');
     writeFileSync(burst, lines.map((l) => `${l}\n`).join(''));
-    const rotated = join(dataDir, 'nodes', 'n1', 'i1.main', 'output.log.1');
-    // 2,460 bytes in one write, then one more line once the log has been rotated.
-    const script = `cat ${burst}; while [ ! -e ${rotated} ]; do sleep 0.02; done; echo after`;
+    const log = join(dataDir, 'nodes', 'n1', 'i1.main', 'output.log');
+    const rotated = `${log}.1`;
+    // 2,460 bytes in one write, then one more line once the log has been rotated (copied and emptied:
+    // a line written between the two is lost, by design).
+    const script = `cat ${burst}; while [ ! -e ${rotated} ] || [ -s ${log} ]; do sleep 0.02; done; echo after`;
     await rt.createContainer('n1', 'i1.main', cfg(['/bin/sh', '-c', script]), { labels: {} });
     const followed = await readAll(await rt.logs('n1', 'i1.main', { follow: true }));
     expect(followed.endsWith('after\n')).toBe(true);
