@@ -94,14 +94,14 @@ export async function run(args: string[]): Promise<void> {
   const count = Number(args[0] ?? 50);
   const rounds = Number(args[1] ?? 5);
   const work = mkdtempSync(join(tmpdir(), 'orch-bench-bare-'));
-  const bare1: BenchRow[] = [];
+  let bare1!: BenchRow;
   const perRound: Array<{ bare: BenchRow; conmon: BenchRow; cluster: BenchRow }> = [];
   const bareRow = async (what: string, parallel: number, monitor: 'none' | 'conmon', dir: string): Promise<BenchRow> => {
     const r = await bareRuncLoop({ count, parallel, monitor, workDir: join(work, dir) });
     return { what, count, startMs: r.startMs, teardownMs: r.teardownMs, replaceMedianMs: null, replaceMaxMs: null };
   };
   try {
-    bare1.push(await bareRow('bare runc loop (1 at a time)', 1, 'none', 'one'));
+    bare1 = await bareRow('bare runc loop (1 at a time)', 1, 'none', 'one');
     for (let round = 0; round < rounds; round++) {
       const phases = {
         bare: () => bareRow('bare runc loop (2 at a time)', 2, 'none', `bare-${round}`),
@@ -137,7 +137,7 @@ export async function run(args: string[]): Promise<void> {
     };
   };
   const bareMedian = median(perRound.map((r) => Number(r.bare.startMs)));
-  const rows = [{ ...bare1[0], ratioToBare2: Number(bare1[0].startMs) / bareMedian }, summary('bare'), summary('conmon'), summary('cluster')];
+  const rows = [{ ...bare1, ratioToBare2: Number(bare1.startMs) / bareMedian }, summary('bare'), summary('conmon'), summary('cluster')];
   printTable(`${count} busybox containers: submission to all Running, and teardown (medians of ${rounds} rounds)`, rows);
   writeResult('containers', { count, rounds, rows, perRound: perRound.map((r) => ({ bareStartMs: r.bare.startMs, conmonStartMs: r.conmon.startMs, clusterStartMs: r.cluster.startMs, ratio: Number(r.cluster.startMs) / Number(r.bare.startMs), bareTeardownMs: r.bare.teardownMs, clusterTeardownMs: r.cluster.teardownMs, replaceMedianMs: r.cluster.replaceMedianMs })) });
 }

@@ -10,14 +10,20 @@ function gate(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
+/** A one-worker queue that records the keys it runs and holds the worker on key 'busy' until `hold.open()`. */
+function heldAtBusy() {
+  const runs: string[] = [];
+  const hold = gate();
+  const q = new WorkQueue(async (k) => {
+    runs.push(k);
+    if (k === 'busy') await hold.promise;
+  }, { concurrency: 1 });
+  return { runs, hold, q };
+}
+
 describe('WorkQueue', () => {
   it('runs a key added several times while waiting only once', async () => {
-    const runs: string[] = [];
-    const hold = gate();
-    const q = new WorkQueue(async (k) => {
-      runs.push(k);
-      if (k === 'busy') await hold.promise;
-    }, { concurrency: 1 });
+    const { runs, hold, q } = heldAtBusy();
     q.add('busy');
     q.add('a');
     q.add('b');
@@ -30,12 +36,7 @@ describe('WorkQueue', () => {
   });
 
   it('runs urgent keys before the others, moving a waiting key ahead when it is added again as urgent, each once', async () => {
-    const runs: string[] = [];
-    const hold = gate();
-    const q = new WorkQueue(async (k) => {
-      runs.push(k);
-      if (k === 'busy') await hold.promise;
-    }, { concurrency: 1 });
+    const { runs, hold, q } = heldAtBusy();
     q.add('busy');
     q.add('status-1');
     q.add('status-2');

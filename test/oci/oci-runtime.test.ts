@@ -89,6 +89,16 @@ describe.skipIf(skip)('oci runtime on runc', () => {
     return { out, err, code };
   };
 
+  /** A TTY exec whose terminal output so far `out()` gives. */
+  const ttyExec = async (id: string, command: string[]) => {
+    const s = await runtime.exec!(NODE, id, command, { tty: true });
+    let text = '';
+    s.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    return { s, out: () => text };
+  };
+
   const runcList = () => (JSON.parse(execFileSync('runc', ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' }) || 'null') ?? []) as Array<{ id: string; status: string }>;
 
   it('serves HTTP from busybox httpd in a runc container on the host network', async () => {
@@ -151,38 +161,29 @@ describe.skipIf(skip)('oci runtime on runc', () => {
 
   it('execs with a TTY: the command sees a terminal, reads what is typed, and its exit code comes back', async () => {
     await run('interactive', { command: ['sleep', '1000'] });
-    const s = await runtime.exec!(NODE, 'interactive', ['sh'], { tty: true });
-    let out = '';
-    s.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
+    const { s, out } = await ttyExec('interactive', ['sh']);
     s.stdin!.write('tty; echo "it is $((6 * 7))"; exit 5\n');
     expect(await s.exitCode).toBe(5);
-    expect(out).toMatch(/\/dev\/pts\/\d+/);
-    expect(out).toContain('it is 42');
+    expect(out()).toMatch(/\/dev\/pts\/\d+/);
+    expect(out()).toContain('it is 42');
   });
 
   it('resizes a TTY exec\'s terminal: the command sees the new size', async () => {
     await run('resized', { command: ['sleep', '1000'] });
-    const s = await runtime.exec!(NODE, 'resized', ['sh'], { tty: true });
-    let out = '';
-    s.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
+    const { s, out } = await ttyExec('resized', ['sh']);
     expect(s.resize).toBeTypeOf('function');
-    s.resize!(123, 45);
     // The size arrives through runc a moment later: ask until the shell sees it.
-    for (let i = 0; i < 50 && !/\b45 123\b/.test(out); i++) {
-      s.stdin!.write('stty size\n');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(out).toMatch(/\b45 123\b/);
+    const sizeSeen = async (size: RegExp) => {
+      for (let i = 0; i < 50 && !size.test(out()); i++) {
+        s.stdin!.write('stty size\n');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return out();
+    };
+    s.resize!(123, 45);
+    expect(await sizeSeen(/\b45 123\b/)).toMatch(/\b45 123\b/);
     s.resize!(80, 24);
-    for (let i = 0; i < 50 && !/\b24 80\b/.test(out); i++) {
-      s.stdin!.write('stty size\n');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(out).toMatch(/\b24 80\b/);
+    expect(await sizeSeen(/\b24 80\b/)).toMatch(/\b24 80\b/);
     s.stdin!.write('exit 0\n');
     expect(await s.exitCode).toBe(0);
   });
@@ -191,14 +192,10 @@ describe.skipIf(skip)('oci runtime on runc', () => {
     await run('literal', { command: ['sleep', '1000'] });
     const marker = join(world.dir, 'pwned');
     const text = `$(touch ${marker}) \`touch ${marker}\` "; touch ${marker}`;
-    const s = await runtime.exec!(NODE, 'literal', ['echo', text], { tty: true });
-    let out = '';
-    s.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
+    const { s, out } = await ttyExec('literal', ['echo', text]);
     s.stdin!.end();
     expect(await s.exitCode).toBe(0);
-    expect(out).toContain(text);
+    expect(out()).toContain(text);
     expect(existsSync(marker)).toBe(false);
   });
 

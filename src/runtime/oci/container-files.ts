@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readProcStat } from '../../lib/proc-stat.js';
 import { OrchestrationError } from '../../types/errors.js';
 
 /**
@@ -108,10 +109,7 @@ export async function readExit(paths: ContainerPaths): Promise<{ code: number; a
 }
 /** Field 22 of /proc/PID/stat (start time in clock ticks), or undefined if no such process. */
 export async function processStart(pid: number): Promise<string | undefined> {
-  const stat = readSmallFile(`/proc/${pid}/stat`);
-  if (!stat) return undefined;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[19];
+  return readProcStat(pid)?.startTime;
 }
 
 export async function pidAlive(pid: number | undefined, start?: string): Promise<boolean> {

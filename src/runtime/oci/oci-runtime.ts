@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { spawnFallbackReason } from '../../lib/spawn.js';
 import { DNS_LABEL } from '../../types/common.js';
@@ -11,7 +11,7 @@ import type { ContainerId, ContainerRuntime, CreateContainerOptions, ExecOptions
 import type { ImageStore } from '../images/image-store.js';
 import type { ImageRecord } from '../images/image-types.js';
 import { startMonitor } from './conmon.js';
-import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, writeMeta, type ContainerMeta } from './container-files.js';
+import { checkIds, containerPaths, nodePaths, processStart, readExit, readMeta, readSmallFile, writeMeta, type ContainerMeta } from './container-files.js';
 import { readLog } from './container-logs.js';
 import { checkMounts, resolveUser, workingDirOf, writeEtcFiles } from './container-setup.js';
 import { statusOf } from './container-status.js';
@@ -227,7 +227,7 @@ export class OciRuntime implements ContainerRuntime {
     // runc was starting it): kill it and try again, and if runc still has it, fail without removing
     // our files, so the container stays visible and the agent tries again.
     if (!(await this.deleteFromRunc(runc, id))) throw new OrchestrationError('RuntimeError', `runc could not delete container ${id}; will retry`);
-    const conmonPid = Number.parseInt(await readFile(paths.conmonPid, 'utf8').catch(() => ''), 10);
+    const conmonPid = Number.parseInt(readSmallFile(paths.conmonPid) ?? '', 10);
     // The monitor exits right after recording the exit; one that lingers (or waits on a failed create) is ended.
     if (conmonPid > 0 && !(await monitorGone(conmonPid, id, MONITOR_EXIT_WAIT_MS))) {
       try {

@@ -3,7 +3,7 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerConfig } from '../../types/container.js';
 import type { ContainerStatus } from '../../types/instance.js';
-import type { ProcessIdentity } from './proc-stat.js';
+import type { ProcessIdentity } from '../../lib/proc-stat.js';
 
 export const RECORD_FILE = 'state.json';
 export const LOG_FILE = 'output.log';

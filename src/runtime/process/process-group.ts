@@ -1,4 +1,4 @@
-import { groupExists, isAlive, liveGroupMembers, pidExists, type ProcessIdentity } from './proc-stat.js';
+import { groupExists, isAlive, liveGroupMembers, pidExists, type ProcessIdentity } from '../../lib/proc-stat.js';
 
 /**
  * Whether signalling the process group led by `leader` can only reach processes of ours. While the

@@ -8,7 +8,7 @@ import { containerRuntimeContract, shellCommandFor } from '../../../test/contrac
 import type { ContainerConfig } from '../../types/container.js';
 import { isOrchestrationError } from '../../types/errors.js';
 import { readRecord, writeRecord } from './container-record.js';
-import { readProcStat } from './proc-stat.js';
+import { readProcStat } from '../../lib/proc-stat.js';
 import { ProcessRuntime } from './process-runtime.js';
 
 for (const supervise of [true, false]) {

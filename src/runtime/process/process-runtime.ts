@@ -12,7 +12,7 @@ import { logStream, rotateIfOver, type FollowControl } from './log-file.js';
 import { containerEnvironment, userOf } from './container-env.js';
 import { execProcess } from './process-exec.js';
 import { groupIsOurs, signalGroup, terminateGroup } from './process-group.js';
-import { groupExists, isAlive } from './proc-stat.js';
+import { groupExists, isAlive } from '../../lib/proc-stat.js';
 import { startProcess, type StartedProcess } from './start-process.js';
 import { EXIT_FILE, installSupervisor, readExitFile, supervisorSupported } from './supervisor.js';
 

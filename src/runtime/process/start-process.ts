@@ -3,7 +3,7 @@ import { accessSync, closeSync, constants, openSync, readFileSync, statSync } fr
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { OrchestrationError } from '../../types/errors.js';
-import { bootId, identify, readProcStat, type ProcessIdentity } from './proc-stat.js';
+import { bootId, identify, readProcStat, type ProcessIdentity } from '../../lib/proc-stat.js';
 import { signalGroup } from './process-group.js';
 import { argvEnvironment } from './supervisor.js';
 

@@ -29,7 +29,7 @@ export function bootId(): string {
   return cachedBootId;
 }
 
-/** The stat line of a process, or undefined when there is no such process. Synchronous on purpose: see ProcessRuntime.createContainer. */
+/** The stat line of a process, or undefined when there is no such process. Synchronous on purpose: a few hundred bytes from the kernel (see ProcessRuntime.createContainer). */
 export function readProcStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
